@@ -1,0 +1,130 @@
+"""Configuration classes, read from the environment.
+
+`create_app()` picks one by `GMG_CONFIG` (development, testing, production);
+tests pass their own class.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("GMG_INSTANCE_DIR", BASE_DIR / "instance"))
+
+# Secrets that must never reach production: the development default and the
+# placeholders people copy from documentation.
+KNOWN_DEFAULT_SECRETS = frozenset(
+    {"", "dev", "development", "changeme", "change-me", "secret", "secret-key",
+     "dev-insecure-secret-key-do-not-use-in-production"}
+)
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _sqlite_url(name: str) -> str:
+    return f"sqlite:///{INSTANCE_DIR / name}"
+
+
+def normalise_database_url(url: str) -> str:
+    """Let `postgres://` and `postgresql://` URLs use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-insecure-secret-key-do-not-use-in-production")
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(
+        os.environ.get("DATABASE_URL", _sqlite_url("gmgportal.sqlite3"))
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    REDIS_KEY_PREFIX = os.environ.get("REDIS_KEY_PREFIX", "gmgportal")
+
+    UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
+    MAX_UPLOAD_MB = int(os.environ.get("MAX_UPLOAD_MB", "20"))
+    # The whole request may carry a little more than one file (form fields).
+    MAX_CONTENT_LENGTH = (MAX_UPLOAD_MB + 1) * 1024 * 1024
+
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "console")  # console | smtp | memory
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "GMG Portal <noreply@gmg-portal.local>")
+
+    # argon2id at OWASP's recommended minimum: 19 MiB, 2 iterations, 1 lane.
+    PASSWORD_HASH_MEMORY_KIB = 19 * 1024
+    PASSWORD_HASH_TIME_COST = 2
+    PASSWORD_HASH_PARALLELISM = 1
+    PASSWORD_MIN_LENGTH = 10
+
+    LOGIN_THROTTLE_ATTEMPTS = 5
+    LOGIN_THROTTLE_WINDOW_SECONDS = 15 * 60
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    HSTS = False
+    TIME_ZONE_DEFAULT = "UTC"
+    DEMO_ACCOUNTS = False
+
+    @classmethod
+    def validate(cls) -> None:
+        """Raise RuntimeError with a one-line reason when the config can't run."""
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False  # the debugger would bypass our error pages; FLASK_DEBUG turns it on
+    DEMO_ACCOUNTS = True
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "testing-secret-key"
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    PASSWORD_HASH_MEMORY_KIB = 8
+    PASSWORD_HASH_TIME_COST = 1
+    MAIL_BACKEND = "memory"
+    REDIS_URL = ""
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    HSTS = True
+    PREFERRED_URL_SCHEME = "https"
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
+
+    @classmethod
+    def validate(cls) -> None:
+        secret = os.environ.get("SECRET_KEY", "")
+        if secret.strip().lower() in KNOWN_DEFAULT_SECRETS or len(secret) < 32:
+            raise RuntimeError(
+                "Refusing to start: set SECRET_KEY to a random value of at least 32 characters "
+                "(python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+        cls.SECRET_KEY = secret
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    name = os.environ.get("GMG_CONFIG", "development").strip().lower()
+    if name not in CONFIGS:
+        raise RuntimeError(f"Unknown GMG_CONFIG {name!r}: use one of {', '.join(CONFIGS)}.")
+    return CONFIGS[name]

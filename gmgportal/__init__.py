@@ -1,0 +1,85 @@
+"""GMG Portal: the shared workplace of the Global Migration Group's working group on migration data."""
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+from config import Config, config_from_env
+
+
+def create_app(config_class: type[Config] | None = None) -> Flask:
+    config_class = config_class or config_from_env()
+    config_class.validate()
+    app = Flask(__name__, template_folder="../templates", instance_relative_config=False)
+    app.config.from_object(config_class)
+    register_extensions(app)
+    register_blueprints(app)
+    register_features(app)
+    register_errorhandlers(app)
+    register_templates(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from gmgportal.core.sqlite import configure_sqlite_engine, register_sqlite_request_mode
+    from gmgportal.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"), render_as_batch=True,
+                     compare_type=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    with app.app_context():
+        configure_sqlite_engine(db.engine)
+    register_sqlite_request_mode(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    # Models that no blueprint imports still belong to the schema.
+    from gmgportal.core import attachments, audit, throttle  # noqa: F401
+    from gmgportal.auth.admin_views import bp as admin_bp
+    from gmgportal.auth.views import bp as auth_bp
+    from gmgportal.home.views import bp as home_bp
+
+    for blueprint in (home_bp, auth_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_features(app: Flask) -> None:
+    """Hooks features add to core: content loaders, home sections, login."""
+    from gmgportal.auth.content import register_auth_content
+    from gmgportal.auth.home import register_auth_home
+    from gmgportal.auth.views import register_login_manager
+
+    register_login_manager(app)
+    register_auth_content()
+    register_auth_home()
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from gmgportal.core.errors import register_error_handlers
+    from gmgportal.core.security import register_security_headers
+
+    register_error_handlers(app)
+    register_security_headers(app)
+
+
+def register_templates(app: Flask) -> None:
+    from gmgportal.core.formatting import register_template_filters
+    from gmgportal.core.markdown import render_markdown
+    from gmgportal.core.navigation import register_navigation
+    from gmgportal.core.permissions import Role, has_role
+
+    register_template_filters(app)
+    register_navigation(app)
+    app.add_template_filter(render_markdown, "markdown")
+    app.add_template_global(has_role, "has_role")
+    app.add_template_global(Role, "Role")
+
+
+def register_commands(app: Flask) -> None:
+    from gmgportal.cli import register_commands as register_cli
+
+    register_cli(app)

@@ -1,0 +1,1 @@
+"""Agencies, users, roles, login and the admin pages for them."""

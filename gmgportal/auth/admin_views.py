@@ -1,0 +1,171 @@
+"""Admin pages: users, agencies and the audit log."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import BadRequest
+
+from gmgportal.auth import services
+from gmgportal.auth.forms import AgencyForm, ConfirmForm, UserForm
+from gmgportal.auth.models import Agency, AgencyKind, User
+from gmgportal.core.audit import audit_filter_choices, audit_query
+from gmgportal.core.permissions import Role, role_required
+from gmgportal.extensions import db
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@role_required(Role.ADMIN)
+def require_admin():
+    """Every admin page is for administrators only."""
+
+
+@bp.get("/")
+def index():
+    return redirect(url_for("admin.users"))
+
+
+@bp.get("/users")
+def users():
+    agency_id = request.args.get("agency", type=int)
+    role_value = request.args.get("role") or None
+    role = Role(role_value) if role_value in {r.value for r in Role} else None
+    return render_template("admin/users.html", users=services.list_users(agency_id, role),
+                           agencies=services.list_agencies(), roles=list(Role),
+                           selected_agency=agency_id, selected_role=role_value)
+
+
+def _user_form(user: User | None = None) -> UserForm:
+    form = UserForm(obj=user)
+    form.agency_id.choices = [(a.id, f"{a.code} – {a.name}") for a in services.list_agencies()]
+    if user is not None and not form.is_submitted():
+        form.roles.data = [r.value for r in user.role_set]
+    return form
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def new_user():
+    form = _user_form()
+    form.password.flags.required = True
+    if form.validate_on_submit():
+        if not form.password.data:
+            form.password.errors.append("Enter an initial password for the new user.")
+        elif services.get_user_by_email(form.email.data):
+            form.email.errors.append("A user with this e-mail address already exists.")
+        else:
+            user = services.create_user(form.email.data, form.name.data, db.session.get(Agency, form.agency_id.data),
+                                        form.password.data, [Role(r) for r in form.roles.data], form.time_zone.data)
+            if not form.active.data:
+                services.set_user_active(user, False)
+            flash(f"User {user.name} ({user.email}) created.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+def edit_user(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = _user_form(user)
+    if form.validate_on_submit():
+        other = services.get_user_by_email(form.email.data)
+        if other is not None and other.id != user.id:
+            form.email.errors.append("Another user already has this e-mail address.")
+        elif user.id == current_user.id and (Role.ADMIN.value not in form.roles.data or not form.active.data):
+            form.roles.errors.append("You cannot remove your own administrator role or deactivate yourself.")
+        else:
+            services.update_user(user, email=form.email.data, name=form.name.data,
+                                 agency=db.session.get(Agency, form.agency_id.data),
+                                 roles=[Role(r) for r in form.roles.data], active=form.active.data,
+                                 time_zone=form.time_zone.data)
+            if form.password.data:
+                services.change_password(user, form.password.data)
+            flash(f"User {user.name} saved.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=user)
+
+
+@bp.route("/users/<int:user_id>/deactivate", methods=["GET", "POST"])
+def deactivate_user(user_id: int):
+    user = db.get_or_404(User, user_id)
+    if user.id == current_user.id:
+        flash("You cannot deactivate your own account.", "error")
+        return redirect(url_for("admin.users"))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        services.set_user_active(user, not user.active)
+        flash(f"{user.name} is {'re-activated' if user.active else 'deactivated and logged out everywhere'}.", "success")
+        return redirect(url_for("admin.users"))
+    return render_template("admin/confirm_deactivate.html", form=form, user=user)
+
+
+@bp.get("/agencies")
+def agencies():
+    return render_template("admin/agencies.html", agencies=services.list_agencies())
+
+
+def _save_agency(form: AgencyForm, agency: Agency | None) -> Agency | None:
+    existing = services.get_agency_by_code(form.code.data)
+    if existing is not None and existing is not agency:
+        form.code.errors.append(f"The code {form.code.data.strip()} is already used by {existing.name}.")
+        return None
+    kind = AgencyKind(form.kind.data)
+    try:
+        if agency is None:
+            return services.create_agency(form.code.data, form.name.data, kind)
+        return services.update_agency(agency, form.code.data, form.name.data, kind)
+    except IntegrityError:
+        db.session.rollback()
+        form.code.errors.append("This code is already in use.")
+        return None
+
+
+@bp.route("/agencies/new", methods=["GET", "POST"])
+def new_agency():
+    form = AgencyForm()
+    if form.validate_on_submit() and (agency := _save_agency(form, None)):
+        flash(f"Agency {agency.code} created.", "success")
+        return redirect(url_for("admin.agencies"))
+    return render_template("admin/agency_form.html", form=form, agency=None)
+
+
+@bp.route("/agencies/<int:agency_id>/edit", methods=["GET", "POST"])
+def edit_agency(agency_id: int):
+    agency = db.get_or_404(Agency, agency_id)
+    form = AgencyForm(obj=agency)
+    if not form.is_submitted():
+        form.kind.data = agency.kind.value
+    if form.validate_on_submit() and _save_agency(form, agency):
+        flash(f"Agency {agency.code} saved.", "success")
+        return redirect(url_for("admin.agencies"))
+    return render_template("admin/agency_form.html", form=form, agency=agency)
+
+
+def _date_arg(name: str):
+    import datetime as dt
+
+    value = request.args.get(name) or ""
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as error:
+        raise BadRequest(f"{name} must be a date like 2014-05-13") from error
+
+
+@bp.get("/audit")
+def audit_log():
+    filters = {
+        "action": request.args.get("action") or None,
+        "object_type": request.args.get("object_type") or None,
+        "actor": request.args.get("actor") or None,
+        "date_from": _date_arg("date_from"),
+        "date_to": _date_arg("date_to"),
+    }
+    page = db.paginate(audit_query(**filters), per_page=50, error_out=False)
+    actions, object_types = audit_filter_choices()
+    return render_template("admin/audit.html", page=page, actions=actions, object_types=object_types,
+                           args=request.args)
+
+

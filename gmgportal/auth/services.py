@@ -1,0 +1,183 @@
+"""Operations on agencies, users and login sessions. No request objects here:
+callers pass what they know about the client."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from gmgportal.auth.models import Agency, AgencyKind, LoginSession, User, UserRole, hash_token
+from gmgportal.auth.passwords import hash_password, needs_rehash, verify_password
+from gmgportal.core.audit import record_event
+from gmgportal.core.models import utcnow
+from gmgportal.core.permissions import Role
+from gmgportal.core.throttle import login_throttle, minutes_text, throttle_key
+from gmgportal.extensions import db
+
+
+class LoginThrottled(Exception):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Too many failed attempts. Try again in {minutes_text(retry_after)}.")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    ip_address: str = ""
+    user_agent: str = ""
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def get_user_by_email(email: str) -> Optional[User]:
+    return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
+def get_agency_by_code(code: str) -> Optional[Agency]:
+    return db.session.scalar(sa.select(Agency).where(Agency.code == code.strip()))
+
+
+def list_agencies() -> list[Agency]:
+    return list(db.session.scalars(sa.select(Agency).order_by(Agency.kind, Agency.code)))
+
+
+def create_agency(code: str, name: str, kind: AgencyKind) -> Agency:
+    agency = Agency(code=code.strip(), name=name.strip(), kind=kind)
+    db.session.add(agency)
+    db.session.commit()
+    return agency
+
+
+def update_agency(agency: Agency, code: str, name: str, kind: AgencyKind) -> Agency:
+    agency.code, agency.name, agency.kind = code.strip(), name.strip(), kind
+    db.session.commit()
+    return agency
+
+
+def set_roles(user: User, roles: Iterable[Role]) -> None:
+    wanted = set(roles)
+    for user_role in list(user.roles):
+        if user_role.role not in wanted:
+            user.roles.remove(user_role)
+    for role in wanted - user.role_set:
+        user.roles.append(UserRole(role=role))
+
+
+def create_user(email: str, name: str, agency: Agency, password: str,
+                roles: Iterable[Role] = (), time_zone: str = "UTC") -> User:
+    user = User(email=normalise_email(email), name=name.strip(), agency=agency,
+                password_hash=hash_password(password), time_zone=time_zone)
+    set_roles(user, roles)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def update_user(user: User, *, email: str, name: str, agency: Agency, roles: Iterable[Role],
+                active: bool, time_zone: str) -> User:
+    was_active = user.active
+    user.email, user.name, user.agency, user.active = normalise_email(email), name.strip(), agency, active
+    user.time_zone = time_zone
+    set_roles(user, roles)
+    if was_active and not active:
+        _end_sessions(user)
+    db.session.commit()
+    return user
+
+
+def set_user_active(user: User, active: bool) -> None:
+    user.active = active
+    if not active:
+        _end_sessions(user)
+    db.session.commit()
+
+
+def _end_sessions(user: User, keep_token: str | None = None) -> None:
+    query = sa.delete(LoginSession).where(LoginSession.user_id == user.id)
+    if keep_token:
+        query = query.where(LoginSession.token_hash != hash_token(keep_token))
+    db.session.execute(query)
+
+
+def change_password(user: User, new_password: str, keep_token: str | None = None) -> None:
+    """Set a new password and end every other session of this user."""
+    user.password_hash = hash_password(new_password)
+    _end_sessions(user, keep_token)
+    db.session.commit()
+
+
+def update_preferences(user: User, name: str, time_zone: str) -> None:
+    user.name, user.time_zone = name.strip(), time_zone
+    db.session.commit()
+
+
+def authenticate(email: str, password: str, client: ClientInfo) -> Optional[User]:
+    """The user for these credentials, or None; raises LoginThrottled when locked out.
+
+    Records success and failure in the audit log and counts failures per
+    account and address.
+    """
+    throttle = login_throttle()
+    key = throttle_key(email, client.ip_address)
+    wait = throttle.retry_after(key)
+    if wait:
+        raise LoginThrottled(wait)
+    user = get_user_by_email(email)
+    valid = verify_password(user.password_hash if user else None, password)
+    if not valid or user is None or not user.active:
+        reason = "inactive account" if (valid and user is not None) else "wrong e-mail or password"
+        record_event("login_failure", user, {"email": normalise_email(email)[:255], "reason": reason})
+        db.session.commit()
+        throttle.record_failure(key)
+        return None
+    throttle.reset(key)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def start_session(user: User, client: ClientInfo) -> str:
+    """Open a login session for `user` and return its token (for the cookie)."""
+    token = LoginSession.new_token()
+    db.session.add(LoginSession(token_hash=hash_token(token), user=user,
+                                user_agent=client.user_agent[:255], ip_address=client.ip_address[:64]))
+    user.last_login_at = utcnow()
+    record_event("login_success", user, actor=(user.id, user.email))
+    db.session.commit()
+    user.session_token = token
+    return token
+
+
+def end_session(token: str | None) -> None:
+    if token:
+        db.session.execute(sa.delete(LoginSession).where(LoginSession.token_hash == hash_token(token)))
+        db.session.commit()
+
+
+def load_session_user(token: str) -> Optional[User]:
+    """The active user holding this session token, or None (one query)."""
+    user = db.session.scalar(
+        sa.select(User)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(LoginSession.token_hash == hash_token(token), User.active.is_(True))
+        .options(selectinload(User.roles))
+    )
+    if user is not None:
+        user.session_token = token
+    return user
+
+
+def list_users(agency_id: int | None = None, role: Role | None = None,
+               include_inactive: bool = True) -> list[User]:
+    query = sa.select(User).options(selectinload(User.agency), selectinload(User.roles)).order_by(User.name)
+    if agency_id:
+        query = query.where(User.agency_id == agency_id)
+    if role:
+        query = query.where(User.roles.any(UserRole.role == role))
+    if not include_inactive:
+        query = query.where(User.active.is_(True))
+    return list(db.session.scalars(query))

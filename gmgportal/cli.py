@@ -1,0 +1,63 @@
+"""`flask gmg ...` commands."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from gmgportal.core.content import ContentError, load_content
+
+gmg = AppGroup("gmg", help="GMG Portal commands.")
+
+DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
+
+
+@gmg.command("load-content")
+@click.option("--content-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_CONTENT_DIR,
+              show_default=True, help="Folder with the content files.")
+@click.option("--demo-accounts/--no-demo-accounts", default=None,
+              help="Load the demo accounts (default: on in development only).")
+def load_content_command(content_dir: Path, demo_accounts: bool | None) -> None:
+    """Load agencies, the work programme and (in development) demo accounts. Safe to re-run."""
+    if demo_accounts is None:
+        demo_accounts = bool(current_app.config.get("DEMO_ACCOUNTS"))
+    try:
+        summaries = load_content(content_dir, demo_accounts=demo_accounts)
+    except ContentError as error:
+        raise click.ClickException(f"{error} (nothing was loaded)") from error
+    for line in summaries:
+        click.echo(line)
+
+
+@gmg.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--agency", "agency_code", required=True, help="Agency short code, e.g. UN/DESA.")
+@click.option("--role", "roles", multiple=True, help="admin, chair, focal_point, handbook_editor, reviewer (repeatable).")
+@click.password_option(help="Prompted for when not given.")
+def create_user_command(email: str, name: str, agency_code: str, roles: tuple[str, ...], password: str) -> None:
+    """Create a user, e.g. the first administrator."""
+    from gmgportal.auth import services
+    from gmgportal.core.permissions import Role
+
+    agency = services.get_agency_by_code(agency_code)
+    if agency is None:
+        codes = ", ".join(a.code for a in services.list_agencies()) or "none: run `flask gmg load-content` first"
+        raise click.ClickException(f"Unknown agency {agency_code!r}. Known agencies: {codes}.")
+    valid_roles = {r.value for r in Role}
+    unknown = [r for r in roles if r not in valid_roles]
+    if unknown:
+        raise click.ClickException(f"Unknown role(s) {', '.join(unknown)}. Use: {', '.join(sorted(valid_roles))}.")
+    if services.get_user_by_email(email):
+        raise click.ClickException(f"A user with e-mail {email} already exists.")
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password) < minimum:
+        raise click.ClickException(f"The password must have at least {minimum} characters.")
+    user = services.create_user(email, name, agency, password, [Role(r) for r in roles])
+    click.echo(f"Created {user.email} ({agency.code}) with roles: {', '.join(roles) or 'none'}.")
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(gmg)

@@ -1,0 +1,209 @@
+"""Files stored by content hash, with size and type limits.
+
+The type is decided from the content, never from the name or the browser's
+claim; the file lands on disk under its SHA-256, so the same file uploaded
+twice is stored once, and no user-chosen name ever reaches the file system.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO, Iterable
+
+import filetype
+import sqlalchemy as sa
+from flask import current_app, send_file
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.utils import secure_filename
+
+from gmgportal.core.models import UTCDateTime, utcnow
+from gmgportal.extensions import db
+
+
+@dataclass(frozen=True)
+class FileKind:
+    name: str
+    mime_type: str
+    extensions: tuple[str, ...]
+
+
+FILE_KINDS = {
+    "pdf": FileKind("PDF", "application/pdf", (".pdf",)),
+    "docx": FileKind("DOCX", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", (".docx",)),
+    "xlsx": FileKind("XLSX", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (".xlsx",)),
+    "csv": FileKind("CSV", "text/csv", (".csv",)),
+    "png": FileKind("PNG", "image/png", (".png",)),
+    "jpeg": FileKind("JPEG", "image/jpeg", (".jpg", ".jpeg")),
+    "zip": FileKind("ZIP", "application/zip", (".zip",)),
+    "md": FileKind("Markdown", "text/markdown", (".md",)),
+    "html": FileKind("HTML", "text/html", (".html",)),
+}
+DOCUMENT_KINDS = ("pdf", "docx", "xlsx", "csv", "png", "jpeg")
+CHUNK = 1024 * 1024
+
+
+class UploadRefused(ValueError):
+    """The upload was refused; the message says why, in words for the user."""
+
+
+class StoredFile(db.Model):
+    __tablename__ = "stored_file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    size: Mapped[int] = mapped_column(sa.BigInteger)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    mime_type: Mapped[str] = mapped_column(sa.String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @property
+    def path(self) -> Path:
+        return storage_path(self.sha256)
+
+
+def storage_root() -> Path:
+    return Path(current_app.config["UPLOAD_FOLDER"])
+
+
+def storage_path(sha256: str) -> Path:
+    return storage_root() / sha256[:2] / sha256[2:4] / sha256
+
+
+def allowed_kinds_hint(kinds: Iterable[str], max_bytes: int) -> str:
+    names = [FILE_KINDS[k].name for k in kinds]
+    listed = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
+    return f"{listed}, up to {human_size(max_bytes)}"
+
+
+def human_size(size: int) -> str:
+    if size >= 1024 * 1024:
+        value = size / (1024 * 1024)
+        return f"{value:.0f} MB" if value >= 10 or value.is_integer() else f"{value:.1f} MB"
+    if size >= 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size} bytes"
+
+
+def _looks_like_csv(head: bytes) -> bool:
+    if b"\x00" in head:
+        return False
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # A cut in the middle of a multi-byte character at the end of the sample.
+        try:
+            text = head[:-3].decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return False
+    lines = [line for line in text.splitlines() if line.strip()][:20]
+    if not lines:
+        return False
+    rows = list(csv.reader(io.StringIO("\n".join(lines))))
+    return all(len(row) >= 1 for row in rows)
+
+
+def detect_kind(head: bytes) -> str | None:
+    """The file kind from its first bytes, or None when it is none we accept."""
+    guess = filetype.guess(head)
+    if guess is not None:
+        by_mime = {k.mime_type: key for key, k in FILE_KINDS.items()}
+        return by_mime.get(guess.mime, "zip" if guess.extension == "zip" else None)
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if _looks_like_csv(head):
+        return "csv"
+    return None
+
+
+def _copy_to_temp(stream: BinaryIO, max_bytes: int, directory: Path) -> tuple[str, str, int, bytes]:
+    digest = hashlib.sha256()
+    size = 0
+    head = b""
+    fd, temp_path = tempfile.mkstemp(dir=directory, prefix=".upload-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := stream.read(CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise UploadRefused(f"The file is larger than {human_size(max_bytes)}.")
+                if len(head) < 8192:
+                    head += chunk[: 8192 - len(head)]
+                digest.update(chunk)
+                out.write(chunk)
+    except BaseException:
+        os.unlink(temp_path)
+        raise
+    return temp_path, digest.hexdigest(), size, head
+
+
+def store_file(stream: BinaryIO, filename: str, kinds: Iterable[str] = DOCUMENT_KINDS,
+               max_bytes: int | None = None) -> StoredFile:
+    """Store `stream` by its hash after checking size and type; add the row to the session.
+
+    Raises UploadRefused with a message for the user. On refusal nothing is
+    left on disk or in the session.
+    """
+    kinds = tuple(kinds)
+    max_bytes = max_bytes or current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
+    root = storage_root()
+    root.mkdir(parents=True, exist_ok=True)
+    temp_path, sha256, size, head = _copy_to_temp(stream, max_bytes, root)
+    try:
+        if size == 0:
+            raise UploadRefused("The file is empty.")
+        kind = detect_kind(head)
+        if kind not in kinds:
+            raise UploadRefused(_refusal_for(kind, filename, kinds))
+        expected = FILE_KINDS[kind].extensions
+        if not filename.lower().endswith(expected):
+            raise UploadRefused(
+                f"“{filename}” is a {FILE_KINDS[kind].name} file but its name ends otherwise; "
+                f"rename it to end in {expected[0]}."
+            )
+        stored = db.session.scalar(sa.select(StoredFile).where(StoredFile.sha256 == sha256))
+        target = storage_path(sha256)
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(temp_path, target)
+        if stored is None:
+            stored = StoredFile(sha256=sha256, size=size, kind=kind, mime_type=FILE_KINDS[kind].mime_type)
+            db.session.add(stored)
+        return stored
+    finally:
+        if os.path.exists(temp_path):
+            os.unlink(temp_path)
+
+
+def store_bytes(data: bytes, filename: str, kinds: Iterable[str], max_bytes: int | None = None) -> StoredFile:
+    return store_file(io.BytesIO(data), filename, kinds, max_bytes)
+
+
+def _refusal_for(kind: str | None, filename: str, kinds: tuple[str, ...]) -> str:
+    accepted = ", ".join(FILE_KINDS[k].name for k in kinds)
+    claimed = Path(filename).suffix.lower()
+    claimed_kind = next((k for k, v in FILE_KINDS.items() if claimed in v.extensions), None)
+    if claimed_kind in kinds and kind != claimed_kind:
+        return (f"“{filename}” is named like a {FILE_KINDS[claimed_kind].name} file "
+                f"but its content is not one. Accepted: {accepted}.")
+    return f"“{filename}” is not a file type we accept. Accepted: {accepted}."
+
+
+def safe_download_name(name: str, fallback: str = "download") -> str:
+    return secure_filename(name) or fallback
+
+
+def send_stored_file(stored: StoredFile, download_name: str):
+    """Send a stored file as a download, never rendered inline by the browser."""
+    return send_file(
+        stored.path,
+        mimetype=stored.mime_type,
+        as_attachment=True,
+        download_name=download_name,
+        max_age=0,
+    )

@@ -1,0 +1,95 @@
+"""Loading the group's starting content from `content/` (YAML files).
+
+Features register loaders; `load_content` runs them in order inside one
+transaction, so a file with an error changes nothing. Errors name the file
+and line. Mappings read here remember the line they start on (`.line`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from gmgportal.extensions import db
+
+
+class ContentError(Exception):
+    def __init__(self, path: Path | str, line: int | None, message: str) -> None:
+        self.path, self.line, self.message = Path(path), line, message
+        where = f"{self.path.name}:{line}" if line else self.path.name
+        super().__init__(f"{where}: {message}")
+
+
+class LineDict(dict):
+    line: int | None = None
+
+
+class _LineLoader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
+    mapping = LineDict(loader.construct_mapping(node, deep=True))
+    mapping.line = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def read_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return yaml.load(handle, Loader=_LineLoader)  # noqa: S506 (a SafeLoader subclass)
+    except FileNotFoundError as error:
+        raise ContentError(path, None, "file not found") from error
+    except yaml.MarkedYAMLError as error:
+        line = error.problem_mark.line + 1 if error.problem_mark else None
+        raise ContentError(path, line, f"not valid YAML: {error.problem}") from error
+
+
+def require(record: dict, key: str, path: Path, kind: type | tuple[type, ...] = str) -> Any:
+    """The value of `key` in `record`, or a ContentError naming file and line."""
+    line = getattr(record, "line", None)
+    if key not in record or record[key] in (None, ""):
+        raise ContentError(path, line, f"missing '{key}'")
+    value = record[key]
+    if not isinstance(value, kind):
+        raise ContentError(path, line, f"'{key}' must be {_kind_name(kind)}")
+    return value
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    names = {str: "text", int: "a whole number", list: "a list", dict: "a mapping", bool: "true or false"}
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+@dataclass(frozen=True)
+class ContentLoader:
+    name: str
+    order: int
+    load: Callable[[Path, dict], str]  # (content dir, options) -> summary line
+
+
+_loaders: dict[str, ContentLoader] = {}
+
+
+def register_content_loader(name: str, order: int, load: Callable[[Path, dict], str]) -> None:
+    _loaders[name] = ContentLoader(name, order, load)
+
+
+def load_content(content_dir: Path, **options: Any) -> list[str]:
+    """Run every registered loader; all-or-nothing. Returns one summary per loader."""
+    summaries = []
+    try:
+        for loader in sorted(_loaders.values(), key=lambda l: l.order):
+            summaries.append(loader.load(content_dir, options))
+            db.session.flush()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return summaries

@@ -1,0 +1,50 @@
+"""Dates and times as users read them: "13 May 2014", times in their own zone."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from flask import Flask
+from flask_login import current_user
+
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    common = ["UTC", "America/New_York", "Europe/Geneva", "Europe/Paris"]
+    rest = sorted(z for z in available_timezones() if "/" in z and z not in common)
+    return [(z, z.replace("_", " ")) for z in common + rest]
+
+
+def format_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = to_user_zone(value)
+    return f"{value.day} {value:%B %Y}"
+
+
+def user_zone() -> ZoneInfo:
+    name = getattr(current_user, "time_zone", None) or "UTC"
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def to_user_zone(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(user_zone())
+
+
+def format_datetime(value: datetime | None) -> str:
+    """“13 May 2014, 14:05 CEST” in the user's zone, with the zone named."""
+    if value is None:
+        return ""
+    local = to_user_zone(value)
+    return f"{local.day} {local:%B %Y, %H:%M} {local.tzname()}"
+
+
+def register_template_filters(app: Flask) -> None:
+    app.add_template_filter(format_date, "date")
+    app.add_template_filter(format_datetime, "datetime")

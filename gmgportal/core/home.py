@@ -1,0 +1,43 @@
+"""The "What needs you" home page is made of sections that features register.
+
+A feature registers a function that receives the logged-in user and returns
+a `HomeSection` (or None when it has nothing for this user). Core knows no
+feature; the home page only renders what it is given.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+
+@dataclass
+class HomeItem:
+    text: str
+    url: str | None = None
+    detail: str = ""
+    tag: str | None = None  # a status tag key such as "delayed"
+
+
+@dataclass
+class HomeSection:
+    title: str
+    items: list[HomeItem] = field(default_factory=list)
+    empty_text: str = "Nothing needs you here."
+    action_text: str | None = None
+    action_url: str | None = None
+    order: int = 100
+
+
+SectionProvider = Callable[[Any], Optional[HomeSection]]
+_providers: list[SectionProvider] = []
+
+
+def register_home_section(provider: SectionProvider) -> SectionProvider:
+    if provider not in _providers:
+        _providers.append(provider)
+    return provider
+
+
+def home_sections(user: Any) -> list[HomeSection]:
+    sections = [s for s in (provider(user) for provider in _providers) if s is not None]
+    return sorted(sections, key=lambda s: s.order)

@@ -1,0 +1,226 @@
+"""Shared fixtures: app, db, client, runner, login helper, factories.
+
+The database is SQLite in a temporary file, or a uniquely named database on
+the PostgreSQL server at TEST_DATABASE_URL (created here and dropped at the
+end). The schema is created once per run; every test starts from empty tables.
+Under CI=true a test that would be skipped for lack of PostgreSQL, Redis or a
+browser fails instead.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from config import TestingConfig, normalise_database_url
+from gmgportal import create_app
+from gmgportal.extensions import db as _db
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
+DEMO_PASSWORD = "correct horse battery"
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip locally; in CI a missing service or browser is a failure."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: this test must run in CI)")
+    pytest.skip(reason)
+
+
+def _create_postgres_database(server_url: str) -> tuple[str, str]:
+    name = f"gmg_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(normalise_database_url(server_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    url = sa.engine.make_url(normalise_database_url(server_url)).set(database=name)
+    return name, url.render_as_string(hide_password=False)
+
+
+def _drop_postgres_database(server_url: str, name: str) -> None:
+    admin = sa.create_engine(normalise_database_url(server_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    if TEST_DATABASE_URL:
+        name, url = _create_postgres_database(TEST_DATABASE_URL)
+        yield url
+        _drop_postgres_database(TEST_DATABASE_URL, name)
+    else:
+        path = tmp_path_factory.mktemp("db") / "test.sqlite3"
+        yield f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def redis_prefix() -> str:
+    return f"gmgtest-{uuid.uuid4().hex[:10]}"
+
+
+def make_config(database_url: str, upload_dir: Path, **overrides) -> type[TestingConfig]:
+    attrs = {"SQLALCHEMY_DATABASE_URI": database_url, "UPLOAD_FOLDER": str(upload_dir)}
+    attrs.update(overrides)
+    return type("RunTestingConfig", (TestingConfig,), attrs)
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url, tmp_path_factory):
+    app = create_app(make_config(database_url, tmp_path_factory.mktemp("uploads")))
+    with app.app_context():
+        _db.create_all()
+    yield
+    with app.app_context():
+        _db.drop_all() if not TEST_DATABASE_URL else None
+        _db.engine.dispose()
+
+
+def _empty_all_tables() -> None:
+    tables = list(reversed(_db.metadata.sorted_tables))
+    with _db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def app_config(database_url, tmp_path):
+    """The config class for this test; override attributes with `app_config_overrides`."""
+    return make_config(database_url, tmp_path / "uploads")
+
+
+@pytest.fixture
+def app(_schema, app_config):
+    app = create_app(app_config)
+    with app.app_context():
+        _empty_all_tables()
+        yield app
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture
+def make_agency(db):
+    from gmgportal.auth.models import Agency, AgencyKind
+
+    def make(code: str | None = None, name: str | None = None, kind: AgencyKind = AgencyKind.MEMBER) -> Agency:
+        code = code or f"AG{next(_counter)}"
+        agency = db.session.scalar(sa.select(Agency).where(Agency.code == code))
+        if agency is None:
+            agency = Agency(code=code, name=name or f"Agency {code}", kind=kind)
+            db.session.add(agency)
+            db.session.commit()
+        return agency
+
+    return make
+
+
+@pytest.fixture
+def make_user(db, make_agency):
+    from gmgportal.auth import services
+    from gmgportal.core.permissions import Role
+
+    def make(email: str | None = None, roles=(Role.FOCAL_POINT,), agency=None, password: str = DEMO_PASSWORD,
+             name: str | None = None, active: bool = True):
+        agency = agency if agency is not None else make_agency()
+        if isinstance(agency, str):
+            agency = make_agency(agency)
+        email = email or f"user{next(_counter)}@example.org"
+        user = services.create_user(email, name or email.split("@")[0].title(), agency, password, roles)
+        if not active:
+            services.set_user_active(user, False)
+        return user
+
+    return make
+
+
+class AuthActions:
+    def __init__(self, client):
+        self.client = client
+
+    def csrf_token(self, path: str = "/login") -> str:
+        import re
+
+        html = self.client.get(path).get_data(as_text=True)
+        match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+            r'name="csrf_token" value="([^"]+)"', html)
+        assert match, f"no CSRF token on {path}"
+        return match.group(1)
+
+    def login(self, email: str, password: str = DEMO_PASSWORD, remember: bool = False, follow: bool = False):
+        data = {"email": email, "password": password, "csrf_token": self.csrf_token("/login")}
+        if remember:
+            data["remember"] = "y"
+        return self.client.post("/login", data=data, follow_redirects=follow)
+
+    def logout(self):
+        token = self.csrf_token("/account")
+        return self.client.post("/logout", data={"csrf_token": token})
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def csrf_app(app):
+    """The app with CSRF checking on (TestingConfig keeps it on; this documents intent)."""
+    assert app.config.get("WTF_CSRF_ENABLED", True)
+    return app
+
+
+@pytest.fixture
+def count_queries(db):
+    """Context manager counting SQL statements: `with count_queries() as q: ...; q.count`."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def counter():
+        class Box:
+            count = 0
+            statements: list[str] = []
+
+        box = Box()
+        box.statements = []
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            box.count += 1
+            box.statements.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            yield box
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", before)
+
+    return counter
