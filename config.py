@@ -78,6 +78,15 @@ class Config:
     TIME_ZONE_DEFAULT = "UTC"
     DEMO_ACCOUNTS = False
 
+    # Background jobs (gmgportal/jobs): the queue is a SQLite file (default: beside
+    # UPLOAD_FOLDER, i.e. in instance/) unless REDIS_URL is set.
+    JOBS_QUEUE_FILE = os.environ.get("JOBS_QUEUE_FILE", "")
+    JOBS_WORKERS = int(os.environ.get("JOBS_WORKERS", "2"))
+    JOBS_RESULT_DAYS = int(os.environ.get("JOBS_RESULT_DAYS", "7"))
+    JOBS_MAX_RESULT_MB = int(os.environ.get("JOBS_MAX_RESULT_MB", "200"))
+    JOBS_HEARTBEAT_SECONDS = float(os.environ.get("JOBS_HEARTBEAT_SECONDS", "5"))
+    JOBS_STALE_SECONDS = float(os.environ.get("JOBS_STALE_SECONDS", "30"))
+
     @classmethod
     def validate(cls) -> None:
         """Raise RuntimeError with a one-line reason when the config can't run."""

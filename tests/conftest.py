@@ -8,6 +8,7 @@ browser fails instead.
 """
 from __future__ import annotations
 
+import contextvars
 import itertools
 import os
 import uuid
@@ -15,9 +16,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import has_app_context
+from flask.testing import FlaskClient
 
 from config import TestingConfig, normalise_database_url
 from gmgportal import create_app
+from gmgportal.core.sqlite import mark_read_only
 from gmgportal.extensions import db as _db
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -100,12 +104,38 @@ def app_config(database_url, tmp_path):
     return make_config(database_url, tmp_path / "uploads")
 
 
+class IsolatedClient(FlaskClient):
+    """Runs each request in an empty context, as a real server would.
+
+    The `app` fixture keeps an app context pushed for factories and asserts;
+    without this, requests would share its `g` (cached current_user, CSRF
+    token) and its database session, and tests could pass that real use fails.
+    """
+
+    def open(self, *args, **kwargs):
+        # End the test's own transaction first, so that the request neither
+        # waits for its locks nor misses what it wrote, and after, so that the
+        # test reads what the request wrote.
+        outer = has_app_context()  # redirects being followed come back in here
+        if outer:
+            _db.session.commit()
+        try:
+            return contextvars.Context().run(super().open, *args, **kwargs)
+        finally:
+            if outer:
+                _db.session.commit()
+
+
 @pytest.fixture
 def app(_schema, app_config):
     app = create_app(app_config)
+    app.test_client_class = IsolatedClient
     with app.app_context():
         _empty_all_tables()
+        # The test's own reads must not take SQLite's write lock (see core/sqlite.py).
+        mark_read_only(True)
         yield app
+        mark_read_only(False)
         _db.session.remove()
         _db.engine.dispose()
 

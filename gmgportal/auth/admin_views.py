@@ -10,6 +10,7 @@ from gmgportal.auth import services
 from gmgportal.auth.forms import AgencyForm, ConfirmForm, UserForm
 from gmgportal.auth.models import Agency, AgencyKind, User
 from gmgportal.core.audit import audit_filter_choices, audit_query
+from gmgportal.core.forms import select_choices
 from gmgportal.core.permissions import Role, role_required
 from gmgportal.extensions import db
 
@@ -39,7 +40,7 @@ def users():
 
 def _user_form(user: User | None = None) -> UserForm:
     form = UserForm(obj=user)
-    form.agency_id.choices = [(a.id, f"{a.code} – {a.name}") for a in services.list_agencies()]
+    form.agency_id.choices = select_choices((a.id, f"{a.code} – {a.name}") for a in services.list_agencies())
     if user is not None and not form.is_submitted():
         form.roles.data = [r.value for r in user.role_set]
     return form

@@ -8,6 +8,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from gmgportal.auth.models import AgencyKind
 from gmgportal.core.formatting import time_zone_choices
+from gmgportal.core.forms import select_choices
 from gmgportal.core.permissions import Role
 
 
@@ -43,7 +44,7 @@ class PasswordChangeForm(FlaskForm):
 
 class AccountForm(FlaskForm):
     name = StringField("Your name", validators=[DataRequired("Enter your name."), Length(max=200)])
-    time_zone = SelectField("Time zone", choices=time_zone_choices)
+    time_zone = SelectField("Time zone", choices=lambda: select_choices(time_zone_choices()))
     submit = SubmitField("Save")
 
 
@@ -52,8 +53,8 @@ class UserForm(FlaskForm):
     email = EmailField("E-mail address", validators=[
         DataRequired("Enter an e-mail address."), Email("Enter an e-mail address like name@agency.org."), Length(max=255)])
     agency_id = SelectField("Agency", coerce=int, validate_choice=True)
-    roles = MultiCheckboxField("Roles", choices=[(r.value, r.label) for r in Role])
-    time_zone = SelectField("Time zone", choices=time_zone_choices, default="UTC")
+    roles = MultiCheckboxField("Roles", choices=select_choices((r.value, r.label) for r in Role))
+    time_zone = SelectField("Time zone", choices=lambda: select_choices(time_zone_choices()), default="UTC")
     password = PasswordField("Initial password", validators=[Optional(), strong_enough])
     active = BooleanField("Active (can log in)", default=True)
     submit = SubmitField("Save user")
@@ -62,7 +63,7 @@ class UserForm(FlaskForm):
 class AgencyForm(FlaskForm):
     code = StringField("Short code", validators=[DataRequired("Enter a short code, such as ILO."), Length(max=30)])
     name = StringField("Full name", validators=[DataRequired("Enter the agency's full name."), Length(max=200)])
-    kind = SelectField("Kind", choices=[(k.value, k.label) for k in AgencyKind])
+    kind = SelectField("Kind", choices=select_choices((k.value, k.label) for k in AgencyKind))
     submit = SubmitField("Save agency")
 
 

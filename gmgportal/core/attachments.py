@@ -158,14 +158,9 @@ def store_file(stream: BinaryIO, filename: str, kinds: Iterable[str] = DOCUMENT_
         if size == 0:
             raise UploadRefused("The file is empty.")
         kind = detect_kind(head)
-        if kind not in kinds:
-            raise UploadRefused(_refusal_for(kind, filename, kinds))
-        expected = FILE_KINDS[kind].extensions
-        if not filename.lower().endswith(expected):
-            raise UploadRefused(
-                f"“{filename}” is a {FILE_KINDS[kind].name} file but its name ends otherwise; "
-                f"rename it to end in {expected[0]}."
-            )
+        problem = refusal_reason(kind, filename, kinds)
+        if problem:
+            raise UploadRefused(problem)
         stored = db.session.scalar(sa.select(StoredFile).where(StoredFile.sha256 == sha256))
         target = storage_path(sha256)
         if not target.exists():
@@ -184,14 +179,26 @@ def store_bytes(data: bytes, filename: str, kinds: Iterable[str], max_bytes: int
     return store_file(io.BytesIO(data), filename, kinds, max_bytes)
 
 
-def _refusal_for(kind: str | None, filename: str, kinds: tuple[str, ...]) -> str:
+def _kind_for_name(filename: str) -> str | None:
+    suffix = Path(filename).suffix.lower()
+    return next((key for key, kind in FILE_KINDS.items() if suffix in kind.extensions), None)
+
+
+def refusal_reason(kind: str | None, filename: str, kinds: tuple[str, ...]) -> str | None:
+    """Why a file of detected `kind` named `filename` is refused, or None."""
     accepted = ", ".join(FILE_KINDS[k].name for k in kinds)
-    claimed = Path(filename).suffix.lower()
-    claimed_kind = next((k for k, v in FILE_KINDS.items() if claimed in v.extensions), None)
-    if claimed_kind in kinds and kind != claimed_kind:
-        return (f"“{filename}” is named like a {FILE_KINDS[claimed_kind].name} file "
-                f"but its content is not one. Accepted: {accepted}.")
-    return f"“{filename}” is not a file type we accept. Accepted: {accepted}."
+    claimed = _kind_for_name(filename)
+    if kind not in kinds:
+        if claimed in kinds:
+            found = f"a {FILE_KINDS[kind].name} file" if kind else "not a file type we know"
+            return (f"“{filename}” is named like a {FILE_KINDS[claimed].name} file but its content is not one "
+                    f"(it is {found}). Accepted: {accepted}.")
+        return f"“{filename}” is not a file type we accept. Accepted: {accepted}."
+    if claimed != kind:
+        return (f"“{filename}” is named like a {FILE_KINDS[claimed].name if claimed else 'different'} file "
+                f"but its content is not one (it is a {FILE_KINDS[kind].name} file). "
+                f"Rename it to end in {FILE_KINDS[kind].extensions[0]}.")
+    return None
 
 
 def safe_download_name(name: str, fallback: str = "download") -> str:

@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional
 import sqlalchemy as sa
 from flask import has_request_context, request
 from sqlalchemy import event, inspect
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Mapper, Session, mapped_column
 
 from gmgportal.core.models import UTCDateTime, utcnow
 from gmgportal.extensions import db
@@ -134,6 +134,21 @@ def _object_id(obj: Any | None) -> str:
         return ""
     identity = inspect(obj).identity
     return ",".join(str(part) for part in identity) if identity else ""
+
+
+def _noop_set(target, value, oldvalue, initiator):
+    return value
+
+
+@event.listens_for(Mapper, "mapper_configured")
+def _load_old_values_on_change(mapper: Mapper, class_: type) -> None:
+    """Audited columns load their old value before a change (after a commit
+    the attribute is expired, and SQLAlchemy would not know what it was)."""
+    if not issubclass(class_, Auditable):
+        return
+    for attr in mapper.column_attrs:
+        if attr.key not in class_.__audit_ignore__:
+            event.listen(getattr(class_, attr.key), "set", _noop_set, active_history=True, retval=True)
 
 
 @event.listens_for(Session, "after_flush")

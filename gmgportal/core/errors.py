@@ -1,7 +1,7 @@
 """Error pages: HTML in the portal's layout, JSON under /api/. Never a traceback."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -32,8 +32,11 @@ def error_response(code: int, detail: str | None = None):
     title, advice = ERROR_TEXTS.get(code, ("Error", "Something went wrong."))
     message = detail or advice
     if wants_json():
-        return jsonify(error={"status": code, "title": title, "message": message}), code
-    return render_template("errors/error.html", code=code, title=title, message=message), code
+        response = jsonify(error={"status": code, "title": title, "message": message})
+    else:
+        response = make_response(render_template("errors/error.html", code=code, title=title, message=message))
+    response.status_code = code
+    return response
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -52,7 +55,7 @@ def register_error_handlers(app: Flask) -> None:
         detail = error.description if getattr(error, "gmg_detail", False) else None
         response = error_response(code, detail)
         if code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
-            response[0].headers["Allow"] = ", ".join(error.valid_methods)
+            response.headers["Allow"] = ", ".join(error.valid_methods)
         return response
 
     @app.errorhandler(Exception)

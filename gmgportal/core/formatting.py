@@ -9,10 +9,20 @@ from flask_login import current_user
 
 
 
+# The cities the group works in come first. Geneva keeps Zurich's rules and
+# current tz data files no longer carry a separate Geneva zone.
+GROUP_TIME_ZONES = [
+    ("UTC", "UTC"),
+    ("America/New_York", "New York, Washington (America/New_York)"),
+    ("Europe/Zurich", "Geneva (Europe/Zurich)"),
+    ("Europe/Paris", "Paris (Europe/Paris)"),
+]
+
+
 def time_zone_choices() -> list[tuple[str, str]]:
-    common = ["UTC", "America/New_York", "Europe/Geneva", "Europe/Paris"]
-    rest = sorted(z for z in available_timezones() if "/" in z and z not in common)
-    return [(z, z.replace("_", " ")) for z in common + rest]
+    first = {zone for zone, _ in GROUP_TIME_ZONES}
+    rest = sorted(z for z in available_timezones() if "/" in z and z not in first)
+    return GROUP_TIME_ZONES + [(z, z.replace("_", " ")) for z in rest]
 
 
 def format_date(value: date | datetime | None) -> str:

@@ -9,7 +9,9 @@ so they start ordinary deferred transactions and never wait.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Iterator
 
 from flask import Flask, request
 from sqlalchemy import event
@@ -40,6 +42,11 @@ def configure_sqlite_engine(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN" if _read_only.get() else "BEGIN IMMEDIATE")
 
 
+def mark_read_only(read_only: bool) -> None:
+    """Declare that the work in this context only reads (deferred transactions)."""
+    _read_only.set(read_only)
+
+
 def register_sqlite_request_mode(app: Flask) -> None:
     @app.before_request
     def mark_read_only_requests() -> None:
@@ -48,3 +55,13 @@ def register_sqlite_request_mode(app: Flask) -> None:
     @app.teardown_request
     def reset_mode(exc: BaseException | None) -> None:
         _read_only.set(False)
+
+
+@contextmanager
+def sqlite_read_only(read_only: bool = True) -> Iterator[None]:
+    """Outside requests (job workers): start transactions as deferred reads or as writes."""
+    token = _read_only.set(read_only)
+    try:
+        yield
+    finally:
+        _read_only.reset(token)

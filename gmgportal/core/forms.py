@@ -1,0 +1,11 @@
+"""Form helpers shared by every feature."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from wtforms.fields.choices import SelectChoice
+
+
+def select_choices(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms choices."""
+    return [SelectChoice(value, label) for value, label in pairs]

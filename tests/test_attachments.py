@@ -1,0 +1,86 @@
+"""Files are stored by content hash after size and content-type checks."""
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+import sqlalchemy as sa
+
+from gmgportal.core.attachments import (StoredFile, UploadRefused, allowed_kinds_hint, detect_kind, store_bytes,
+                                        storage_root)
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _docx() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", "<w:document/>")
+    return buffer.getvalue()
+
+
+def _xlsx() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", "<workbook/>")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("data,kind", [
+    (PDF, "pdf"), (PNG, "png"), (b"\xff\xd8\xff\xe0" + b"\x00" * 64, "jpeg"),
+    (b"country,year,share\nMexico,2010,50\n", "csv"),
+])
+def test_kinds_are_detected_from_content(data, kind):
+    assert detect_kind(data) == kind
+
+
+def test_office_files_are_told_apart():
+    assert detect_kind(_docx()) == "docx"
+    assert detect_kind(_xlsx()) == "xlsx"
+
+
+def test_a_file_is_stored_under_its_sha256(db, app):
+    stored = store_bytes(PDF, "report.pdf", ["pdf"])
+    db.session.commit()
+    assert stored.path.read_bytes() == PDF
+    assert stored.path.name == stored.sha256 and len(stored.sha256) == 64
+    assert stored.kind == "pdf" and stored.mime_type == "application/pdf" and stored.size == len(PDF)
+
+
+def test_the_same_file_twice_is_stored_once(db):
+    first = store_bytes(PDF, "a.pdf", ["pdf"])
+    db.session.commit()
+    second = store_bytes(PDF, "b.pdf", ["pdf"])
+    db.session.commit()
+    assert first.id == second.id
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(StoredFile)) == 1
+
+
+@pytest.mark.parametrize("data,name,message", [
+    (b"MZ\x90\x00" + b"\x00" * 100, "tool.exe", "is not a file type we accept"),
+    (b"just some text pretending", "fake.pdf", "is named like a PDF file but its content is not one"),
+    (PNG, "picture.pdf", "is named like a PDF file but its content is not one"),
+    (PDF, "report.docx", "is named like a DOCX file but its content is not one"),
+    (b"", "empty.pdf", "The file is empty."),
+])
+def test_refused_files_leave_nothing_behind(db, data, name, message):
+    with pytest.raises(UploadRefused, match=message):
+        store_bytes(data, name, ["pdf", "docx", "png"])
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(StoredFile)) == 0
+    root = storage_root()
+    assert not root.exists() or not [p for p in root.rglob("*") if p.is_file()]
+
+
+def test_too_large_file_is_refused_before_it_is_kept(db):
+    with pytest.raises(UploadRefused, match="larger than 1 KB"):
+        store_bytes(PDF + b"0" * 2048, "big.pdf", ["pdf"], max_bytes=1024)
+    root = storage_root()
+    assert not [p for p in root.rglob("*") if p.is_file()]
+
+
+def test_hint_lists_kinds_and_limit():
+    assert allowed_kinds_hint(["pdf", "docx", "xlsx"], 20 * 1024 * 1024) == "PDF, DOCX or XLSX, up to 20 MB"

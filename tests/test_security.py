@@ -1,0 +1,122 @@
+"""Security headers, CSRF on every state-changing route, error pages, production config."""
+from __future__ import annotations
+
+import pytest
+
+from gmgportal.core.permissions import Role
+
+STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _dummy_url(rule) -> str:
+    values = dict(rule.defaults or {})
+    for name, converter in rule._converters.items():
+        values[name] = 1 if type(converter).__name__ in ("IntegerConverter", "NumberConverter") else "x"
+    return rule.build(values, append_unknown=False)[1]
+
+
+def test_csrf_less_posts_are_refused_on_every_state_changing_route(app, auth, make_user, client):
+    make_user("admin@example.org", roles=(Role.ADMIN, Role.CHAIR))
+    auth.login("admin@example.org")
+    checked = []
+    for rule in app.url_map.iter_rules():
+        methods = (rule.methods or set()) & STATE_CHANGING
+        if not methods or rule.endpoint == "static":
+            continue
+        url = _dummy_url(rule)
+        for method in methods:
+            response = client.open(url, method=method, data={"anything": "1"})
+            assert response.status_code == 400, f"{method} {url} answered {response.status_code}"
+            checked.append(url)
+    assert "/logout" in checked and "/admin/users/new" in checked and "/login" in checked
+
+
+def test_every_response_has_security_headers_including_errors(client):
+    for path in ("/login", "/no-such-page", "/static/portal.css"):
+        with client.get(path) as response:
+            headers = response.headers
+        csp = headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp
+        assert "object-src 'none'" in csp and "base-uri 'none'" in csp and "frame-ancestors 'none'" in csp
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+        assert "Strict-Transport-Security" not in headers  # only in production
+
+
+def test_templates_contain_no_inline_script_or_style(client):
+    html = client.get("/login").get_data(as_text=True)
+    assert "<script>" not in html and " style=" not in html and "<style" not in html
+
+
+@pytest.mark.parametrize("path,code,words", [
+    ("/no-such-page", 404, "Page not found"),
+    ("/logout", 405, "That action isn"),
+])
+def test_error_pages_are_html_in_the_portal_layout(client, path, code, words):
+    response = client.get(path)
+    html = response.get_data(as_text=True)
+    assert response.status_code == code
+    assert words in html and "GMG Portal" in html and "Traceback" not in html
+
+
+def test_api_errors_are_json(client):
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.is_json and response.json["error"]["status"] == 404
+
+
+def test_unexpected_error_gives_500_page_without_traceback_and_rolls_back(app, client):
+    @app.get("/boom-for-test")
+    def boom():
+        raise RuntimeError("secret internal detail")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = client.get("/boom-for-test")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in html
+    assert "secret internal detail" not in html and "Traceback" not in html
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_request_too_large_gets_the_413_page(app, client):
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    response = client.post("/login", data={"email": "x" * 5000})
+    assert response.status_code == 413
+    assert "The upload is too large" in response.get_data(as_text=True)
+
+
+def test_production_refuses_to_start_without_a_secret(monkeypatch):
+    from config import ProductionConfig
+    from gmgportal import create_app
+
+    for value in (None, "", "dev", "changeme", "short-secret"):
+        if value is None:
+            monkeypatch.delenv("SECRET_KEY", raising=False)
+        else:
+            monkeypatch.setenv("SECRET_KEY", value)
+        with pytest.raises(RuntimeError, match="Refusing to start: set SECRET_KEY"):
+            create_app(ProductionConfig)
+
+
+def test_production_sets_secure_cookies_and_hsts(monkeypatch, tmp_path):
+    from config import ProductionConfig
+    from gmgportal import create_app
+
+    monkeypatch.setenv("SECRET_KEY", "x" * 40 + "-random-enough-for-the-test")
+    config = type("P", (ProductionConfig,), {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db"})
+    app = create_app(config)
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
+    assert app.config["SESSION_COOKIE_HTTPONLY"] and app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    response = app.test_client().get("/login")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    cookie = response.headers.get("Set-Cookie", "")
+    assert "Secure" in cookie and "HttpOnly" in cookie
+
+
+def test_wsgi_entry_point_uses_the_environment_config(monkeypatch, tmp_path):
+    monkeypatch.setenv("GMG_CONFIG", "nonsense")
+    from config import config_from_env
+
+    with pytest.raises(RuntimeError, match="Unknown GMG_CONFIG"):
+        config_from_env()

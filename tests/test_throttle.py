@@ -1,0 +1,106 @@
+"""Failed logins are throttled per account and address, across worker processes."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from gmgportal.core.throttle import DatabaseThrottleStore, LoginThrottle, RedisThrottleStore, throttle_key
+from tests.conftest import TEST_REDIS_URL, AuthActions, skip_or_fail
+
+
+def _throttle_behaviour(store) -> None:
+    throttle = LoginThrottle(store, attempts=5, window=900)
+    key = throttle_key("fp@example.org", "10.0.0.1")
+    now = 1_000_000.0
+    for i in range(5):
+        assert throttle.retry_after(key, now + i) == 0
+        throttle.record_failure(key, now + i)
+    assert throttle.retry_after(key, now + 10) == 900 - 10
+    assert throttle.retry_after(key, now + 901) == 0  # the first failure left the window
+    assert throttle.retry_after(throttle_key("fp@example.org", "10.0.0.2"), now + 10) == 0
+    throttle.reset(key)
+    assert throttle.retry_after(key, now + 10) == 0
+
+
+def test_database_store_counts_failures_in_a_sliding_window(db):
+    _throttle_behaviour(DatabaseThrottleStore())
+
+
+@pytest.mark.redis
+def test_redis_store_counts_failures_in_a_sliding_window(redis_prefix):
+    if not TEST_REDIS_URL:
+        skip_or_fail("TEST_REDIS_URL is not set")
+    import redis
+
+    client = redis.Redis.from_url(TEST_REDIS_URL)
+    prefix = f"{redis_prefix}-{uuid.uuid4().hex[:6]}"
+    try:
+        _throttle_behaviour(RedisThrottleStore(client, prefix))
+    finally:
+        for key in client.scan_iter(f"{prefix}:*"):
+            client.delete(key)
+        client.close()
+
+
+def test_sixth_wrong_password_is_refused_with_429_and_a_clear_message(auth, make_user, client):
+    make_user("fp@example.org")
+    for _ in range(5):
+        assert auth.login("fp@example.org", "wrong password").status_code == 200
+    response = auth.login("fp@example.org", "wrong password")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 429
+    assert "Too many failed attempts. Try again in 15 minutes." in html
+    # Even the right password waits: the lock is on attempts, not on wrong ones.
+    assert auth.login("fp@example.org").status_code == 429
+
+
+def test_throttle_holds_across_two_worker_processes(app_config, make_user):
+    """Two app instances stand for two gunicorn workers: they share no memory."""
+    from gmgportal import create_app
+
+    make_user("fp@example.org")
+    worker_a, worker_b = create_app(app_config), create_app(app_config)
+    a = AuthActions(worker_a.test_client())
+    b = AuthActions(worker_b.test_client())
+    for _ in range(3):
+        a.login("fp@example.org", "wrong password")
+    for _ in range(2):
+        b.login("fp@example.org", "wrong password")
+    assert a.login("fp@example.org", "wrong password").status_code == 429
+    assert b.login("fp@example.org", "wrong password").status_code == 429
+
+
+@pytest.mark.redis
+def test_throttle_uses_redis_when_configured(app_config, make_user, redis_prefix):
+    if not TEST_REDIS_URL:
+        skip_or_fail("TEST_REDIS_URL is not set")
+    from gmgportal import create_app
+
+    make_user("fp@example.org")
+    prefix = f"{redis_prefix}-{uuid.uuid4().hex[:6]}"
+    config = type("RedisConfig", (app_config,), {"REDIS_URL": TEST_REDIS_URL, "REDIS_KEY_PREFIX": prefix})
+    app = create_app(config)
+    client = AuthActions(app.test_client())
+    for _ in range(5):
+        client.login("fp@example.org", "wrong password")
+    assert client.login("fp@example.org", "wrong password").status_code == 429
+    import redis
+
+    r = redis.Redis.from_url(TEST_REDIS_URL)
+    keys = list(r.scan_iter(f"{prefix}:login-failures:*"))
+    assert len(keys) == 1
+    for key in keys:
+        r.delete(key)
+    r.close()
+
+
+def test_successful_login_resets_the_count(auth, make_user):
+    make_user("fp@example.org")
+    for _ in range(4):
+        auth.login("fp@example.org", "wrong password")
+    assert auth.login("fp@example.org").status_code == 302
+    auth.logout()
+    for _ in range(4):
+        auth.login("fp@example.org", "wrong password")
+    assert auth.login("fp@example.org").status_code == 302
