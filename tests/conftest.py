@@ -141,6 +141,23 @@ def app(_schema, app_config):
 
 
 @pytest.fixture
+def make_app(app_config):
+    """Build more app instances (standing for more worker processes); disposed after."""
+    apps = []
+
+    def make(config=None):
+        extra = create_app(config or app_config)
+        extra.test_client_class = IsolatedClient
+        apps.append(extra)
+        return extra
+
+    yield make
+    for extra in apps:
+        with extra.app_context():
+            _db.engine.dispose()
+
+
+@pytest.fixture
 def db(app):
     return _db
 

@@ -55,12 +55,10 @@ def test_sixth_wrong_password_is_refused_with_429_and_a_clear_message(auth, make
     assert auth.login("fp@example.org").status_code == 429
 
 
-def test_throttle_holds_across_two_worker_processes(app_config, make_user):
+def test_throttle_holds_across_two_worker_processes(make_app, make_user):
     """Two app instances stand for two gunicorn workers: they share no memory."""
-    from gmgportal import create_app
-
     make_user("fp@example.org")
-    worker_a, worker_b = create_app(app_config), create_app(app_config)
+    worker_a, worker_b = make_app(), make_app()
     a = AuthActions(worker_a.test_client())
     b = AuthActions(worker_b.test_client())
     for _ in range(3):
@@ -72,15 +70,14 @@ def test_throttle_holds_across_two_worker_processes(app_config, make_user):
 
 
 @pytest.mark.redis
-def test_throttle_uses_redis_when_configured(app_config, make_user, redis_prefix):
+def test_throttle_uses_redis_when_configured(app_config, make_app, make_user, redis_prefix):
     if not TEST_REDIS_URL:
         skip_or_fail("TEST_REDIS_URL is not set")
-    from gmgportal import create_app
 
     make_user("fp@example.org")
     prefix = f"{redis_prefix}-{uuid.uuid4().hex[:6]}"
     config = type("RedisConfig", (app_config,), {"REDIS_URL": TEST_REDIS_URL, "REDIS_KEY_PREFIX": prefix})
-    app = create_app(config)
+    app = make_app(config)
     client = AuthActions(app.test_client())
     for _ in range(5):
         client.login("fp@example.org", "wrong password")
