@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := wsgi:app
 
-.PHONY: run test install bench clean
+.PHONY: run worker test install bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ run: $(STAMP)
 	$(BIN)/flask db upgrade
 	$(BIN)/flask gmg load-content
 	$(BIN)/python -m gmgportal.devserver
+
+# The job worker alone (`make run` already starts one beside the web server).
+worker: $(STAMP)
+	$(BIN)/flask gmg worker
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

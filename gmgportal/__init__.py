@@ -42,8 +42,10 @@ def register_blueprints(app: Flask) -> None:
     from gmgportal.auth.admin_views import bp as admin_bp
     from gmgportal.auth.views import bp as auth_bp
     from gmgportal.home.views import bp as home_bp
+    from gmgportal.jobs.views import bp as jobs_bp
+    from gmgportal.programme.views import bp as programme_bp
 
-    for blueprint in (home_bp, auth_bp, admin_bp):
+    for blueprint in (home_bp, auth_bp, admin_bp, jobs_bp, programme_bp):
         app.register_blueprint(blueprint)
 
 
@@ -52,10 +54,16 @@ def register_features(app: Flask) -> None:
     from gmgportal.auth.content import register_auth_content
     from gmgportal.auth.home import register_auth_home
     from gmgportal.auth.views import register_login_manager
+    from gmgportal.jobs import register_jobs
 
     register_login_manager(app)
     register_auth_content()
     register_auth_home()
+
+    from gmgportal.programme import register_programme
+
+    register_programme()
+    register_jobs(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -59,5 +59,22 @@ def create_user_command(email: str, name: str, agency_code: str, roles: tuple[st
     click.echo(f"Created {user.email} ({agency.code}) with roles: {', '.join(roles) or 'none'}.")
 
 
+@gmg.command("send-reminders")
+@click.option("--date", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Act as if today were this date (YYYY-MM-DD); default: today.")
+def send_reminders_command(on) -> None:
+    """E-mail lead agencies' focal points about milestones due in 14 days or overdue. Safe to run daily."""
+    import datetime as dt
+
+    from gmgportal.programme.reminders import send_milestone_reminders
+
+    for line in send_milestone_reminders(on.date() if on else dt.date.today()):
+        click.echo(line)
+
+
 def register_commands(app: Flask) -> None:
+    from gmgportal.jobs.cli import jobs_group, worker_command
+
+    gmg.add_command(jobs_group)
+    gmg.add_command(worker_command)
     app.cli.add_command(gmg)

@@ -21,7 +21,7 @@ from flask.testing import FlaskClient
 
 from config import TestingConfig, normalise_database_url
 from gmgportal import create_app
-from gmgportal.core.sqlite import mark_read_only
+from gmgportal.core.sqlite import sqlite_read_only
 from gmgportal.extensions import db as _db
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -133,9 +133,8 @@ def app(_schema, app_config):
     with app.app_context():
         _empty_all_tables()
         # The test's own reads must not take SQLite's write lock (see core/sqlite.py).
-        mark_read_only(True)
-        yield app
-        mark_read_only(False)
+        with sqlite_read_only(True):
+            yield app
         _db.session.remove()
         _db.engine.dispose()
 

@@ -282,3 +282,13 @@ def test_user_time_zone_is_used_for_times(auth, make_user, client):
     client.post("/account", data={"name": "Admin", "time_zone": "Europe/Zurich", "csrf_token": token})
     html = client.get("/admin/audit").get_data(as_text=True)
     assert re.search(r"\d{1,2} \w+ \d{4}, \d\d:\d\d CES?T", html)
+
+
+def test_empty_create_user_form_reports_every_missing_field_at_once(auth, make_user, client):
+    make_user("admin@example.org", roles=(Role.ADMIN,))
+    auth.login("admin@example.org")
+    token = auth.csrf_token("/admin/users/new")
+    html = client.post("/admin/users/new", data={"csrf_token": token}).get_data(as_text=True)
+    for message in ("Enter the person&#39;s name.", "Enter an e-mail address.",
+                    "Enter an initial password for the new user."):
+        assert message in html

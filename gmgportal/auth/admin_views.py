@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import BadRequest
 
 from gmgportal.auth import services
-from gmgportal.auth.forms import AgencyForm, ConfirmForm, UserForm
+from gmgportal.auth.forms import AgencyForm, ConfirmForm, NewUserForm, UserForm
 from gmgportal.auth.models import Agency, AgencyKind, User
 from gmgportal.core.audit import audit_filter_choices, audit_query
 from gmgportal.core.forms import select_choices
@@ -39,7 +39,7 @@ def users():
 
 
 def _user_form(user: User | None = None) -> UserForm:
-    form = UserForm(obj=user)
+    form = UserForm(obj=user) if user is not None else NewUserForm()
     form.agency_id.choices = select_choices((a.id, f"{a.code} – {a.name}") for a in services.list_agencies())
     if user is not None and not form.is_submitted():
         form.roles.data = [r.value for r in user.role_set]
@@ -49,11 +49,8 @@ def _user_form(user: User | None = None) -> UserForm:
 @bp.route("/users/new", methods=["GET", "POST"])
 def new_user():
     form = _user_form()
-    form.password.flags.required = True
     if form.validate_on_submit():
-        if not form.password.data:
-            form.password.errors.append("Enter an initial password for the new user.")
-        elif services.get_user_by_email(form.email.data):
+        if services.get_user_by_email(form.email.data):
             form.email.errors.append("A user with this e-mail address already exists.")
         else:
             user = services.create_user(form.email.data, form.name.data, db.session.get(Agency, form.agency_id.data),

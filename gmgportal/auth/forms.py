@@ -60,6 +60,11 @@ class UserForm(FlaskForm):
     submit = SubmitField("Save user")
 
 
+class NewUserForm(UserForm):
+    password = PasswordField("Initial password", validators=[
+        DataRequired("Enter an initial password for the new user."), strong_enough])
+
+
 class AgencyForm(FlaskForm):
     code = StringField("Short code", validators=[DataRequired("Enter a short code, such as ILO."), Length(max=30)])
     name = StringField("Full name", validators=[DataRequired("Enter the agency's full name."), Length(max=200)])

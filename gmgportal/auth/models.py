@@ -1,7 +1,6 @@
 """Agencies, users, their roles and their login sessions."""
 from __future__ import annotations
 
-import enum
 import hashlib
 import secrets
 from datetime import datetime
@@ -12,19 +11,15 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gmgportal.core.audit import Auditable
-from gmgportal.core.models import TimestampMixin, UTCDateTime, utcnow
+from gmgportal.core.models import LabelledEnum, TimestampMixin, UTCDateTime, enum_type, utcnow
 from gmgportal.core.permissions import Role
 from gmgportal.extensions import db
 
 
-class AgencyKind(str, enum.Enum):
+class AgencyKind(LabelledEnum):
     MEMBER = "member"
     COLLABORATOR = "collaborator"
     OTHER = "other"
-
-    @property
-    def label(self) -> str:
-        return {"member": "Member", "collaborator": "Collaborator", "other": "Other"}[self.value]
 
 
 class Agency(Auditable, TimestampMixin, db.Model):
@@ -34,7 +29,7 @@ class Agency(Auditable, TimestampMixin, db.Model):
     code: Mapped[str] = mapped_column(sa.String(30), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200))
     kind: Mapped[AgencyKind] = mapped_column(
-        sa.Enum(AgencyKind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        enum_type(AgencyKind, length=20),
         default=AgencyKind.MEMBER,
     )
 
@@ -104,7 +99,7 @@ class UserRole(Auditable, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     role: Mapped[Role] = mapped_column(
-        sa.Enum(Role, native_enum=False, length=30, values_callable=lambda e: [m.value for m in e])
+        enum_type(Role, length=30)
     )
 
     user: Mapped[User] = relationship(back_populates="roles")

@@ -36,7 +36,17 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
     return mapping
 
 
+def _lenient_timestamp(loader: _LineLoader, node: yaml.ScalarNode) -> Any:
+    """An impossible date (2014-13-45) stays text, so that the feature's loader
+    reports it with file and line instead of PyYAML failing without either."""
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _lenient_timestamp)
 
 
 def read_yaml(path: Path) -> Any:

@@ -1,6 +1,7 @@
 """Model mixins and column helpers shared by every feature."""
 from __future__ import annotations
 
+import enum
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
@@ -42,3 +43,17 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False
     )
+
+
+class LabelledEnum(str, enum.Enum):
+    """A string enum stored by value, with a label for people ("on_track" -> "On track")."""
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+def enum_type(enum_class: type[enum.Enum], length: int = 30) -> sa.Enum:
+    """Stored as its values in a VARCHAR on every database (no native ENUM to migrate)."""
+    return sa.Enum(enum_class, native_enum=False, length=length,
+                   values_callable=lambda members: [m.value for m in members])

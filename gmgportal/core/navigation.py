@@ -41,7 +41,7 @@ def _items(links: list[NavLink]) -> list[NavItem]:
     for link in sorted(links, key=lambda l: l.order):
         if link.visible(current_user):
             url = url_for(link.endpoint)
-            items.append(NavItem(link.label, url, url.rstrip("/") or "/"))
+            items.append(NavItem(link.label, url, url.rstrip("/") + "/"))
     return items
 
 

@@ -42,11 +42,6 @@ def configure_sqlite_engine(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN" if _read_only.get() else "BEGIN IMMEDIATE")
 
 
-def mark_read_only(read_only: bool) -> None:
-    """Declare that the work in this context only reads (deferred transactions)."""
-    _read_only.set(read_only)
-
-
 def register_sqlite_request_mode(app: Flask) -> None:
     @app.before_request
     def mark_read_only_requests() -> None:

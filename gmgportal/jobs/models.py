@@ -1,0 +1,98 @@
+"""The job record: what runs in the background, for whom, how far it got."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from gmgportal.core.attachments import StoredFile
+from gmgportal.core.models import LabelledEnum, UTCDateTime, enum_type, utcnow
+from gmgportal.core.permissions import Role, has_role
+from gmgportal.extensions import db
+
+if TYPE_CHECKING:
+    from gmgportal.auth.models import User
+
+LOST_MESSAGE = "The worker stopped while this job was running. Retry it."
+
+
+class JobState(LabelledEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self in FINISHED_STATES
+
+
+FINISHED_STATES = frozenset({JobState.DONE, JobState.FAILED, JobState.CANCELLED})
+
+
+class Job(db.Model):
+    """Written by the request that starts it and by the worker that runs it; GET pages only read.
+
+    `attempt` grows with each retry: the worker's writes are conditional on it
+    and on the state, so a cancelled or reaped run can never overwrite a newer one.
+    """
+
+    __tablename__ = "job"
+    __table_args__ = (
+        sa.UniqueConstraint("started_by_id", "idempotency_key", name="uq_job_started_by_id_idempotency_key"),
+        sa.Index("ix_job_state_heartbeat_at", "state", "heartbeat_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(60), index=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    started_by_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
+    params: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    idempotency_key: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    state: Mapped[JobState] = mapped_column(
+        enum_type(JobState, length=20),
+        default=JobState.QUEUED, index=True)
+    attempt: Mapped[int] = mapped_column(default=1)
+    percent: Mapped[int] = mapped_column(default=0)
+    message: Mapped[str] = mapped_column(sa.String(255), default="")
+    error: Mapped[str] = mapped_column(sa.Text, default="")
+    worker_id: Mapped[str] = mapped_column(sa.String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    started_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    result_file_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("stored_file.id", ondelete="SET NULL"), index=True)
+    result_name: Mapped[str] = mapped_column(sa.String(255), default="")
+    result_removed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+
+    started_by: Mapped[Optional["User"]] = relationship(foreign_keys=[started_by_id])
+    result_file: Mapped[Optional[StoredFile]] = relationship(foreign_keys=[result_file_id])
+
+    def audit_label(self) -> str:
+        return f"Job {self.id}: {self.title}"
+
+    # Permissions: used to refuse a request and to hide a button.
+    def can_view(self, user: Any) -> bool:
+        if has_role(user, Role.CHAIR, Role.ADMIN):
+            return True
+        return bool(getattr(user, "is_authenticated", False)) and user.id == self.started_by_id
+
+    def can_manage(self, user: Any) -> bool:
+        """Cancel and retry: whoever started it, and chairs and administrators."""
+        return self.can_view(user)
+
+    def is_lost(self, now: datetime | None = None, stale_seconds: float = 30) -> bool:
+        """Running, but its worker has not been heard of for `stale_seconds`."""
+        if self.state is not JobState.RUNNING:
+            return False
+        seen = self.heartbeat_at or self.started_at
+        return seen is None or seen < (now or utcnow()) - timedelta(seconds=stale_seconds)
+
+    @property
+    def has_result(self) -> bool:
+        return self.state is JobState.DONE and self.result_file_id is not None

@@ -1,0 +1,106 @@
+"""Job pages: your jobs, one job's progress (HTML and JSON), its result, cancel and retry."""
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from gmgportal.core.attachments import safe_download_name, send_stored_file
+from gmgportal.core.errors import abort_with
+from gmgportal.core.formatting import format_datetime
+from gmgportal.core.permissions import Role, authorize, has_role, login_required
+from gmgportal.extensions import db
+from gmgportal.jobs import services
+from gmgportal.jobs.models import Job
+from gmgportal.jobs.registry import UnknownTask, get_task, startable_tasks
+
+bp = Blueprint("jobs", __name__, url_prefix="/jobs")
+
+
+def _load(job_id: int) -> Job:
+    job = db.get_or_404(Job, job_id, options=[selectinload(Job.started_by), selectinload(Job.result_file)])
+    authorize(job.can_view(current_user))
+    return job
+
+
+@bp.get("/")
+@login_required
+def index():
+    everyone = request.args.get("scope") == "all" and has_role(current_user, Role.CHAIR, Role.ADMIN)
+    page = db.paginate(services.list_jobs(current_user, everyone), per_page=25, error_out=False)
+    return render_template("jobs/index.html", page=page, everyone=everyone,
+                           statuses={job.id: services.job_status(job) for job in page.items},
+                           startable=startable_tasks(current_user), new_key=lambda: uuid.uuid4().hex,
+                           args={"scope": "all"} if everyone else {})
+
+
+@bp.post("/start/<kind>")
+@login_required
+def start(kind: str):
+    try:
+        spec = get_task(kind)
+    except UnknownTask:
+        abort_with(404, "There is no such kind of job.")
+    authorize(spec.may_start(current_user))
+    job = services.start_job(kind, current_user, {}, idempotency_key=request.form.get("idempotency_key"))
+    flash(f"“{job.title}” has started. You can leave this page and come back: the job goes on.", "success")
+    return redirect(url_for("jobs.show", job_id=job.id), code=303)
+
+
+@bp.get("/<int:job_id>")
+@login_required
+def show(job_id: int):
+    job = _load(job_id)
+    return render_template("jobs/show.html", job=job, status=services.job_status(job),
+                           can_manage=job.can_manage(current_user))
+
+
+@bp.get("/<int:job_id>/status")
+@login_required
+def status(job_id: int):
+    job = _load(job_id)
+    status = services.job_status(job)
+    status.update(started_text=format_datetime(job.started_at), finished_text=format_datetime(job.finished_at))
+    response = jsonify(status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/<int:job_id>/download")
+@login_required
+def download(job_id: int):
+    job = _load(job_id)
+    if not job.has_result or job.result_file is None:
+        abort_with(404, "This job has no file to download: it is not finished, or its file was removed "
+                        "after the time results are kept. Start the job again to get a new file.")
+    return send_stored_file(job.result_file, safe_download_name(job.result_name, f"job-{job.id}"))
+
+
+@bp.route("/<int:job_id>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel(job_id: int):
+    job = _load(job_id)
+    authorize(job.can_manage(current_user))
+    if not services.can_cancel(job):
+        flash("This job has already ended; there is nothing to cancel.", "info")
+        return redirect(url_for("jobs.show", job_id=job.id))
+    if request.method == "POST":
+        services.cancel_job(job, current_user)
+        flash(f"“{job.title}” is cancelled. Nothing it produced was kept.", "success")
+        return redirect(url_for("jobs.show", job_id=job.id), code=303)
+    return render_template("jobs/cancel.html", job=job)
+
+
+@bp.post("/<int:job_id>/retry")
+@login_required
+def retry(job_id: int):
+    job = _load(job_id)
+    authorize(job.can_manage(current_user))
+    if services.can_retry(job):
+        services.retry_job(job, current_user)
+        flash(f"“{job.title}” is queued again (attempt {job.attempt}).", "success")
+    else:
+        flash("Only a job that failed or was cancelled can be retried.", "info")
+    return redirect(url_for("jobs.show", job_id=job.id), code=303)

@@ -1,0 +1,13 @@
+"""The work programme: groups, objectives, outputs, activities, milestones,
+progress updates and findings."""
+
+
+def register_programme() -> None:
+    """Content loader (after agencies), home sections and the navigation link."""
+    from gmgportal.core.navigation import add_nav_link
+    from gmgportal.programme.content import register_programme_content
+    from gmgportal.programme.home import register_programme_home
+
+    register_programme_content()
+    register_programme_home()
+    add_nav_link("Work programme", "programme.index", lambda user: True, order=10)

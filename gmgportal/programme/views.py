@@ -1,0 +1,337 @@
+"""Pages of the work programme: overview, activity, progress, timeline, themes, engagement, chairs' forms."""
+from __future__ import annotations
+
+import os
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from gmgportal.core.attachments import DOCUMENT_KINDS, allowed_kinds_hint, safe_download_name, send_stored_file
+from gmgportal.core.attachments import UploadRefused
+from gmgportal.core.errors import abort_with
+from gmgportal.core.forms import select_choices
+from gmgportal.core.markdown import render_markdown
+from gmgportal.core.permissions import authorize
+from gmgportal.extensions import db, login_manager
+from gmgportal.programme import exports, services
+from gmgportal.programme.forms import (MARKDOWN_HINT, ActivityForm, FindingForm, MilestoneForm, OutputForm,
+                                       ProgressForm, parse_links)
+from gmgportal.programme.models import (Activity, Finding, FindingKind, Milestone, Output, ProgressUpdate, Status,
+                                        can_manage_programme)
+from gmgportal.programme.timeline import build_timeline
+
+bp = Blueprint("programme", __name__, url_prefix="/programme")
+
+
+@bp.before_request
+def require_login():
+    """Nothing of the programme is public."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+@bp.app_context_processor
+def programme_helpers():
+    return {"can_manage_programme": can_manage_programme}
+
+
+@bp.errorhandler(413)
+def upload_too_large(error):
+    limit = current_app.config["MAX_UPLOAD_MB"]
+    back = request.url if request.endpoint in ("programme.new_update", "programme.edit_update") else None
+    return render_template("programme/upload_too_large.html", limit=limit, back=back,
+                           kinds=allowed_kinds_hint(DOCUMENT_KINDS, limit * 1024 * 1024)), 413
+
+
+def _group_or_404(slug: str):
+    group = services.get_group(slug)
+    if group is None:
+        abort_with(404, "There is no working group at this address. Start again from the work programme.")
+    return group
+
+
+def _page() -> int:
+    page = request.args.get("page", 1, type=int)
+    return page if 0 < page < 100_000 else 1
+
+
+# --- reading pages -------------------------------------------------------------
+
+@bp.get("/")
+def index():
+    groups = services.list_groups()
+    if len(groups) == 1:
+        return redirect(url_for("programme.overview", slug=groups[0].slug))
+    return render_template("programme/index.html", groups=groups)
+
+
+def _filter_choices() -> dict:
+    return {"agencies": services.list_agencies(), "themes": services.list_themes(), "statuses": list(Status)}
+
+
+@bp.get("/<slug>/")
+def overview(slug: str):
+    group = _group_or_404(slug)
+    filters = services.ActivityFilters.parse(request.args)
+    page = services.paginate_activities(group, filters, _page())
+    ids = [a.id for a in page.items]
+    return render_template(
+        "programme/overview.html", group=group, filters=filters, page=page,
+        objectives=services.list_objectives(group), outputs=services.list_outputs(group),
+        latest=services.latest_updates(ids), next_milestones=services.next_milestones(ids),
+        today=services.today(), **_filter_choices())
+
+
+@bp.get("/<slug>/activities.<any(csv, xlsx):fmt>")
+def export_activities(slug: str, fmt: str):
+    group = _group_or_404(slug)
+    filters = services.ActivityFilters.parse(request.args)
+    table = exports.activity_table(group, filters)
+    name = f"{group.slug}-activities-{services.today().isoformat()}.{fmt}"
+    body, mimetype = (exports.to_csv(table), "text/csv; charset=utf-8") if fmt == "csv" else (
+        exports.to_xlsx(table), exports.XLSX_MIMETYPE)
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/<slug>/timeline")
+def timeline(slug: str):
+    group = _group_or_404(slug)
+    filters = services.ActivityFilters.parse(request.args)
+    page = services.timeline_activities(group, filters, _page())
+    today = services.today()
+    chart = build_timeline(page.items, services.group_milestones_span(group), today,
+                           lambda a: url_for("programme.activity", activity_id=a.id))
+    return render_template("programme/timeline.html", group=group, filters=filters, page=page, chart=chart,
+                           today=today, outputs=services.list_outputs(group), **_filter_choices())
+
+
+@bp.get("/<slug>/engagement")
+def engagement(slug: str):
+    group = _group_or_404(slug)
+    today = services.today()
+    return render_template("programme/engagement.html", group=group, today=today,
+                           rows=services.agency_engagement(group, today), silent_days=services.SILENT_AFTER_DAYS)
+
+
+@bp.get("/<slug>/themes/<theme_slug>")
+def theme(slug: str, theme_slug: str):
+    group = _group_or_404(slug)
+    theme = services.get_theme(theme_slug)
+    if theme is None:
+        abort_with(404, "There is no cross-cutting theme at this address.")
+    filters = services.ActivityFilters(theme_id=theme.id)
+    page = services.paginate_activities(group, filters, _page())
+    ids = [a.id for a in page.items]
+    return render_template("programme/theme.html", group=group, theme=theme, page=page, filters=filters,
+                           latest=services.latest_updates(ids), next_milestones=services.next_milestones(ids),
+                           findings=services.list_findings(group, theme), themes=services.list_themes(),
+                           today=services.today())
+
+
+@bp.get("/activities/<int:activity_id>")
+def activity(activity_id: int):
+    activity = services.get_activity(activity_id) or abort_with(404, "There is no such activity.")
+    updates = services.paginate_updates(activity, _page())
+    return render_template("programme/activity.html", activity=activity, group=activity.output.group,
+                           updates=updates, today=services.today())
+
+
+@bp.get("/attachments/<int:attachment_id>")
+def attachment(attachment_id: int):
+    found = services.get_attachment(attachment_id) or abort_with(404, "There is no such attachment.")
+    if not found.stored_file.path.exists():
+        abort_with(404, "The file of this attachment is missing from storage. Ask an administrator.")
+    return send_stored_file(found.stored_file, safe_download_name(found.filename))
+
+
+# --- progress updates ----------------------------------------------------------
+
+def _uploads(files) -> list[services.Upload]:
+    uploads = []
+    for storage in files or []:
+        if not storage or not storage.filename:
+            continue
+        storage.stream.seek(0, os.SEEK_END)
+        size = storage.stream.tell()
+        storage.stream.seek(0)
+        uploads.append(services.Upload(storage.filename, storage.stream, size))
+    return uploads
+
+
+def _progress_data(form: ProgressForm) -> services.ProgressData:
+    return services.ProgressData(form.as_of.data, Status(form.status.data), form.percent_complete.data,
+                                 form.narrative.data, parse_links(form.evidence_links.data))
+
+
+def _save_progress(form: ProgressForm, save) -> tuple[object | None, int]:
+    """Validate and save; returns (saved update or None, HTTP status for re-showing the form)."""
+    if form.preview.data or not form.validate_on_submit():
+        return None, 200
+    try:
+        return save(_progress_data(form), _uploads(form.attachments.data)), 200
+    except services.AttachmentTooLarge as refused:
+        form.attachments.errors = [str(refused)]
+        return None, 413
+    except UploadRefused as refused:
+        form.attachments.errors = [f"{refused} Nothing was saved; choose the file again."]
+        return None, 422
+
+
+def _progress_form_page(form: ProgressForm, activity: Activity, update: ProgressUpdate | None, status: int):
+    preview = render_markdown(form.narrative.data) if form.preview.data else None
+    limit = current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
+    return render_template("programme/progress_form.html", form=form, activity=activity, update=update,
+                           preview=preview, markdown_hint=MARKDOWN_HINT,
+                           file_hint=allowed_kinds_hint(DOCUMENT_KINDS, limit) + " each; you can choose several."
+                           ), status
+
+
+@bp.route("/activities/<int:activity_id>/updates/new", methods=["GET", "POST"])
+def new_update(activity_id: int):
+    activity = services.get_activity(activity_id) or abort_with(404, "There is no such activity.")
+    authorize(activity.can_log_progress(current_user))
+    form = ProgressForm()
+    if not form.is_submitted():
+        form.as_of.data, form.status.data = services.today(), activity.status.value
+        form.percent_complete.data = activity.percent_complete
+    update, status = _save_progress(form, lambda data, files: services.log_progress(activity, current_user, data, files))
+    if update is not None:
+        flash(f"Progress on {activity.ref} saved.", "success")
+        return redirect(url_for("programme.activity", activity_id=activity.id))
+    return _progress_form_page(form, activity, None, status)
+
+
+@bp.route("/updates/<int:update_id>/edit", methods=["GET", "POST"])
+def edit_update(update_id: int):
+    update = services.get_update(update_id) or abort_with(404, "There is no such progress update.")
+    authorize(update.can_edit(current_user))
+    form = ProgressForm(obj=update)
+    if not form.is_submitted():
+        form.status.data = update.status.value
+        form.evidence_links.data = "\n".join(update.evidence_links or [])
+    saved, status = _save_progress(form, lambda data, files: services.correct_progress(update, data, files))
+    if saved is not None:
+        flash(f"Your update on {update.activity.ref} is corrected; the earlier text is kept in the audit log.",
+              "success")
+        return redirect(url_for("programme.activity", activity_id=update.activity_id))
+    return _progress_form_page(form, update.activity, update, status)
+
+
+# --- chairs: outputs, activities, milestones, findings ------------------------
+
+def _require_chair() -> None:
+    authorize(can_manage_programme(current_user))
+
+
+@bp.route("/<slug>/outputs/new", methods=["GET", "POST"], defaults={"output_id": None})
+@bp.route("/<slug>/outputs/<int:output_id>/edit", methods=["GET", "POST"])
+def edit_output(slug: str, output_id: int | None):
+    _require_chair()
+    group = _group_or_404(slug)
+    output = db.session.get(Output, output_id) if output_id else None
+    if output_id and (output is None or output.group_id != group.id):
+        abort_with(404, "There is no such output in this working group.")
+    form = OutputForm(obj=output)
+    if form.validate_on_submit():
+        if services.output_code_taken(group, form.code.data, output):
+            form.code.errors.append(f"Output {form.code.data.strip()} already exists.")
+        else:
+            saved = services.save_output(group, output, code=form.code.data, title=form.title.data,
+                                         description=form.description.data or "", position=form.position.data)
+            flash(f"Output {saved.code} saved.", "success")
+            return redirect(url_for("programme.overview", slug=group.slug, output=saved.id))
+    return render_template("programme/output_form.html", form=form, group=group, output=output)
+
+
+def _activity_form(group, activity: Activity | None) -> ActivityForm:
+    form = ActivityForm(obj=activity)
+    form.output_id.choices = select_choices((o.id, f"{o.code} {o.title[:80]}") for o in services.list_outputs(group))
+    agencies = services.list_agencies()
+    form.lead_agency_id.choices = select_choices((a.id, f"{a.code} – {a.name}") for a in agencies)
+    form.partner_ids.choices = select_choices((a.id, a.code) for a in agencies)
+    form.theme_ids.choices = select_choices((t.id, t.name) for t in services.list_themes())
+    if not form.is_submitted():
+        if activity is not None:
+            form.partner_ids.data = [a.id for a in activity.partners]
+            form.theme_ids.data = [t.id for t in activity.themes]
+            form.status.data = activity.status.value
+        elif request.args.get("output", type=int):
+            form.output_id.data = request.args.get("output", type=int)
+    return form
+
+
+@bp.route("/<slug>/activities/new", methods=["GET", "POST"], defaults={"activity_id": None})
+@bp.route("/<slug>/activities/<int:activity_id>/edit", methods=["GET", "POST"])
+def edit_activity(slug: str, activity_id: int | None):
+    _require_chair()
+    group = _group_or_404(slug)
+    activity = services.get_activity(activity_id) if activity_id else None
+    if activity_id and (activity is None or activity.output.group_id != group.id):
+        abort_with(404, "There is no such activity in this working group.")
+    form = _activity_form(group, activity)
+    if form.validate_on_submit():
+        if services.activity_number_taken(form.output_id.data, form.number.data, activity):
+            form.number.errors.append(f"This output already has an activity number {form.number.data}.")
+        else:
+            data = services.ActivityData(
+                form.output_id.data, form.number.data, form.title.data, form.description.data or "",
+                form.lead_agency_id.data, form.partner_ids.data or [], form.theme_ids.data or [],
+                form.start_date.data, form.due_date.data, Status(form.status.data))
+            saved = services.save_activity(activity, data)
+            flash(f"Activity {saved.ref} saved.", "success")
+            return redirect(url_for("programme.activity", activity_id=saved.id))
+    return render_template("programme/activity_form.html", form=form, group=group, activity=activity)
+
+
+@bp.route("/activities/<int:activity_id>/milestones/new", methods=["GET", "POST"], defaults={"milestone_id": None})
+@bp.route("/activities/<int:activity_id>/milestones/<int:milestone_id>/edit", methods=["GET", "POST"])
+def edit_milestone(activity_id: int, milestone_id: int | None):
+    _require_chair()
+    activity = services.get_activity(activity_id) or abort_with(404, "There is no such activity.")
+    milestone = db.session.get(Milestone, milestone_id) if milestone_id else None
+    if milestone_id and (milestone is None or milestone.activity_id != activity.id):
+        abort_with(404, "There is no such milestone on this activity.")
+    form = MilestoneForm(obj=milestone)
+    if form.validate_on_submit():
+        services.save_milestone(activity, milestone, title=form.title.data, due_date=form.due_date.data,
+                                done_date=form.done_date.data)
+        flash(f"Milestone “{form.title.data.strip()}” of {activity.ref} saved.", "success")
+        return redirect(url_for("programme.activity", activity_id=activity.id))
+    return render_template("programme/milestone_form.html", form=form, activity=activity, milestone=milestone,
+                           group=activity.output.group)
+
+
+@bp.get("/<slug>/findings")
+def findings(slug: str):
+    group = _group_or_404(slug)
+    found = services.list_findings(group)
+    by_kind = {kind: [f for f in found if f.kind == kind] for kind in FindingKind}
+    return render_template("programme/findings.html", group=group, by_kind=by_kind)
+
+
+@bp.route("/<slug>/findings/new", methods=["GET", "POST"], defaults={"finding_id": None})
+@bp.route("/<slug>/findings/<int:finding_id>/edit", methods=["GET", "POST"])
+def edit_finding(slug: str, finding_id: int | None):
+    _require_chair()
+    group = _group_or_404(slug)
+    finding = db.session.get(Finding, finding_id) if finding_id else None
+    if finding_id and (finding is None or finding.group_id != group.id):
+        abort_with(404, "There is no such finding in this working group.")
+    form = FindingForm(obj=finding)
+    form.activity_id.choices = select_choices([(0, "None")] + [(a.id, f"{a.ref} {a.title[:70]}")
+                                                               for a in services.group_activities(group)])
+    form.theme_id.choices = select_choices([(0, "None")] + [(t.id, t.name) for t in services.list_themes()])
+    if not form.is_submitted():
+        form.activity_id.data, form.theme_id.data = (finding.activity_id or 0, finding.theme_id or 0) if finding else (0, 0)
+        form.kind.data = finding.kind.value if finding else FindingKind.KEY_FINDING.value
+    if not form.preview.data and form.validate_on_submit():
+        services.save_finding(group, finding, kind=FindingKind(form.kind.data), text=form.text.data,
+                              activity_id=form.activity_id.data, theme_id=form.theme_id.data,
+                              noted_on=form.noted_on.data)
+        flash("Finding saved.", "success")
+        return redirect(url_for("programme.findings", slug=group.slug))
+    preview = render_markdown(form.text.data) if form.preview.data else None
+    return render_template("programme/finding_form.html", form=form, group=group, finding=finding, preview=preview,
+                           markdown_hint=MARKDOWN_HINT)
+
