@@ -75,7 +75,7 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     HSTS = False
-    TIME_ZONE_DEFAULT = "UTC"
+    PORTAL_URL = os.environ.get("PORTAL_URL", "http://127.0.0.1:5000")  # for links in e-mails
     DEMO_ACCOUNTS = False
 
     # Background jobs (gmgportal/jobs): the queue is a SQLite file (default: beside

@@ -49,20 +49,30 @@ def start(kind: str):
     return redirect(url_for("jobs.show", job_id=job.id), code=303)
 
 
+def _status_with_times(job) -> dict:
+    """The job's status with its start and end as the user reads them (page and JSON alike)."""
+    status = services.job_status(job)
+    waiting = status["state"] == "queued"
+    ended = status["state"] in ("done", "failed", "cancelled")
+    status.update(
+        started_text=format_datetime(job.started_at) if job.started_at else ("Not started yet" if waiting else "—"),
+        finished_text=format_datetime(job.finished_at) if job.finished_at else ("—" if ended else "Not yet"),
+    )
+    return status
+
+
 @bp.get("/<int:job_id>")
 @login_required
 def show(job_id: int):
     job = _load(job_id)
-    return render_template("jobs/show.html", job=job, status=services.job_status(job),
+    return render_template("jobs/show.html", job=job, status=_status_with_times(job),
                            can_manage=job.can_manage(current_user))
 
 
 @bp.get("/<int:job_id>/status")
 @login_required
 def status(job_id: int):
-    job = _load(job_id)
-    status = services.job_status(job)
-    status.update(started_text=format_datetime(job.started_at), finished_text=format_datetime(job.finished_at))
+    status = _status_with_times(_load(job_id))
     response = jsonify(status)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -71,7 +71,7 @@ def send_milestone_reminders(on: dt.date) -> list[str]:
     if has_request_context():
         return _send_milestone_reminders(on)
     # From the command line: links point at PORTAL_URL (the address people use).
-    with current_app.test_request_context(base_url=current_app.config.get("PORTAL_URL", "http://localhost:5000")):
+    with current_app.test_request_context(base_url=current_app.config["PORTAL_URL"]):
         return _send_milestone_reminders(on)
 
 
