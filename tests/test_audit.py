@@ -26,6 +26,7 @@ def test_create_update_delete_are_logged_with_before_and_after(db):
     assert update.changes == {"name": {"before": "Refugee agency", "after": "UN Refugee Agency"}}
     assert delete.action == "delete" and delete.changes["code"]["before"] == "UNHCR"
     assert create.actor_label == "system" and create.object_label == "UNHCR"
+    assert create.object_id == update.object_id == delete.object_id == str(agency.id)
 
 
 def test_a_rolled_back_change_leaves_no_audit_row(db):

@@ -132,8 +132,11 @@ def _event_row(action: str, obj: Any | None, changes: dict | None, **extra: Any)
 def _object_id(obj: Any | None) -> str:
     if obj is None:
         return ""
-    identity = inspect(obj).identity
-    return ",".join(str(part) for part in identity) if identity else ""
+    # The primary key from the instance: in after_flush new objects have their
+    # id but not yet an identity key.
+    state = inspect(obj)
+    key = state.mapper.primary_key_from_instance(obj)
+    return ",".join(str(part) for part in key if part is not None)
 
 
 def _noop_set(target, value, oldvalue, initiator):
