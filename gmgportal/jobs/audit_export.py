@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from gmgportal.core.audit import AuditEvent
 from gmgportal.core.models import utcnow
 from gmgportal.core.permissions import Role, has_role
+from gmgportal.core.spreadsheets import csv_cell
 from gmgportal.extensions import db
 from gmgportal.jobs.progress import Progress
 from gmgportal.jobs.registry import register_task
@@ -20,20 +21,13 @@ BATCH_SIZE = int(os.environ.get("GMG_AUDIT_EXPORT_BATCH", "2000"))
 BATCH_PAUSE_SECONDS = float(os.environ.get("GMG_AUDIT_EXPORT_PAUSE", "0"))
 COLUMNS = ["id", "when_utc", "who", "who_user_id", "action", "object_type", "object_id", "object", "changes",
            "ip_address"]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value: object) -> str:
-    """A cell a spreadsheet shows as text, never runs as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _row(event: AuditEvent) -> list[str]:
     changes = json.dumps(event.changes, ensure_ascii=False, sort_keys=True) if event.changes else ""
     values = [event.id, event.at.strftime("%Y-%m-%d %H:%M:%S"), event.actor_label, event.actor_id or "",
               event.action, event.object_type, event.object_id, event.object_label, changes, event.ip_address]
-    return [spreadsheet_safe(v) for v in values]
+    return [csv_cell(v) for v in values]
 
 
 def may_export_audit_log(user) -> bool:

@@ -7,6 +7,7 @@ def register_programme() -> None:
     from gmgportal.core.navigation import add_nav_link
     from gmgportal.programme.content import register_programme_content
     from gmgportal.programme.home import register_programme_home
+    from gmgportal.programme import reminders  # noqa: F401 (registers the reminders job)
 
     register_programme_content()
     register_programme_home()

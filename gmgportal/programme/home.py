@@ -70,12 +70,14 @@ def chair_section(user) -> HomeSection | None:
         return None
     on = services.today()
     items = [_milestone_item(m, on) for m in milestones_due(on, overdue_only=True)]
-    for group in services.list_groups():
-        items += [HomeItem(f"{e.agency.code} has not logged progress for over {services.SILENT_AFTER_DAYS} days",
-                           url_for("programme.engagement", slug=group.slug),
-                           f"Last update {format_date(e.last_update)}" if e.last_update else "No update yet",
-                           tag="at_risk")
-                  for e in services.agency_engagement(group, on) if e.silent]
+    groups = services.list_groups()
+    engagement_url = (url_for("programme.engagement", slug=groups[0].slug) if len(groups) == 1
+                      else url_for("programme.index"))
+    items += [HomeItem(f"{e.agency.code} has not logged progress for over {services.SILENT_AFTER_DAYS} days",
+                       engagement_url,
+                       f"Last update {format_date(e.last_update)}" if e.last_update else "No update yet",
+                       tag="at_risk")
+              for e in services.agency_engagement(None, on) if e.silent]
     return HomeSection("Work programme: overdue and silent", items, order=5,
                        empty_text="No milestone is overdue and every agency has logged progress lately.",
                        action_text="See the timeline", action_url=url_for("programme.index"))

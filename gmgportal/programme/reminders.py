@@ -13,9 +13,11 @@ from gmgportal.auth.models import User, UserRole
 from gmgportal.core.formatting import format_date
 from gmgportal.core.mail import send_mail
 from gmgportal.core.permissions import Role
+from gmgportal.core.sqlite import sqlite_read_only
 from gmgportal.extensions import db
-from gmgportal.programme.models import Activity, Milestone, Output, ReminderSent
-from gmgportal.programme.services import DUE_SOON_DAYS
+from gmgportal.jobs import Progress, register_task
+from gmgportal.programme.models import Activity, Milestone, Output, ReminderSent, can_manage_programme
+from gmgportal.programme.services import DUE_SOON_DAYS, today
 
 
 def milestones_needing_reminder(on: dt.date) -> list[Milestone]:
@@ -102,3 +104,16 @@ def _send_milestone_reminders(on: dt.date) -> list[str]:
         summary.append(f"{code}: reminded {len(emails)} focal point(s) about {len(claimed)} milestone(s), "
                        f"{overdue} overdue")
     return summary or ["No milestones need a reminder today."]
+
+
+@register_task("send_reminders", title="Send milestone reminders", may_start=can_manage_programme,
+               start_label="Send reminders now",
+               description="E-mail the focal points of lead agencies about milestones due in the next "
+                           f"{DUE_SOON_DAYS} days or overdue. Each milestone is mailed about at most once a day.")
+def send_reminders_task(progress: Progress, params: dict) -> None:
+    on = dt.date.fromisoformat(params["on"]) if params.get("on") else today()
+    progress.update(5, "Finding milestones due soon or overdue")
+    with sqlite_read_only(False):
+        lines = send_milestone_reminders(on)
+        db.session.commit()  # end the writing transaction before the progress connection writes
+    progress.update(100, " ".join(line.rstrip(".") + "." for line in lines))

@@ -234,9 +234,14 @@ class AgencyEngagement:
     silent: bool = False
 
 
-def agency_engagement(group: WorkingGroup, on: dt.date) -> list[AgencyEngagement]:
-    """Per agency: activities led and joined, updates logged lately, and whether it has gone silent."""
-    in_group = sa.select(Activity.id).join(Activity.output).where(Output.group_id == group.id)
+def agency_engagement(group: WorkingGroup | None, on: dt.date) -> list[AgencyEngagement]:
+    """Per agency: activities led and joined, updates logged lately, and whether it has gone silent.
+
+    For one group, or (group None) across every group of the deployment, in the same few queries.
+    """
+    in_group = sa.select(Activity.id).join(Activity.output)
+    if group is not None:
+        in_group = in_group.where(Output.group_id == group.id)
     led = dict(db.session.execute(
         sa.select(Activity.lead_agency_id, sa.func.count()).where(Activity.id.in_(in_group))
         .group_by(Activity.lead_agency_id)).all())

@@ -12,6 +12,7 @@ from gmgportal.core.errors import abort_with
 from gmgportal.core.forms import select_choices
 from gmgportal.core.markdown import render_markdown
 from gmgportal.core.permissions import authorize
+from gmgportal.core.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, to_csv, to_xlsx
 from gmgportal.extensions import db, login_manager
 from gmgportal.programme import exports, services
 from gmgportal.programme.forms import (MARKDOWN_HINT, ActivityForm, FindingForm, MilestoneForm, OutputForm,
@@ -89,8 +90,7 @@ def export_activities(slug: str, fmt: str):
     filters = services.ActivityFilters.parse(request.args)
     table = exports.activity_table(group, filters)
     name = f"{group.slug}-activities-{services.today().isoformat()}.{fmt}"
-    body, mimetype = (exports.to_csv(table), "text/csv; charset=utf-8") if fmt == "csv" else (
-        exports.to_xlsx(table), exports.XLSX_MIMETYPE)
+    body, mimetype = (to_csv(table), CSV_MIMETYPE) if fmt == "csv" else (to_xlsx(table), XLSX_MIMETYPE)
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

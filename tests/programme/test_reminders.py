@@ -37,3 +37,28 @@ def test_send_reminders_skips_far_milestones_and_agencies_without_focal_points(a
 def test_send_reminders_rejects_a_bad_date(runner):
     result = runner.invoke(args=["gmg", "send-reminders", "--date", "31/08/2014"])
     assert result.exit_code != 0 and "Invalid value" in result.output
+
+
+def test_chair_sends_reminders_as_a_background_job(app, db, people, make_user):
+    from gmgportal.jobs import run_job_inline, start_job
+    from gmgportal.jobs.models import JobState
+
+    make_user("focal.desa@example.org", agency="UN/DESA")
+    job = start_job("send_reminders", people["chair"], {"on": "2014-08-20"}, enqueue=False)
+    run_job_inline(job)
+    db.session.refresh(job)
+    assert job.state is JobState.DONE
+    assert "UN/DESA: reminded 1 focal point(s) about 1 milestone(s), 0 overdue." in job.message
+    assert len(outbox(app)) == 1
+
+
+def test_focal_point_cannot_start_the_reminders_job(auth, client, people):
+    auth.login("focal.iom@example.org")
+    token = auth.csrf_token("/jobs/")
+    assert client.post("/jobs/start/send_reminders", data={"csrf_token": token}).status_code == 403
+    assert "Send reminders now" not in client.get("/jobs/").get_data(as_text=True)
+
+
+def test_chair_is_offered_the_reminders_job(auth, client, people):
+    auth.login("chair@example.org")
+    assert "Send reminders now" in client.get("/jobs/").get_data(as_text=True)
