@@ -292,3 +292,16 @@ def test_empty_create_user_form_reports_every_missing_field_at_once(auth, make_u
     for message in ("Enter the person&#39;s name.", "Enter an e-mail address.",
                     "Enter an initial password for the new user."):
         assert message in html
+
+
+def test_users_table_sorts_by_column_and_says_so(auth, make_user, client):
+    make_user("admin@example.org", roles=(Role.ADMIN,), agency="UN/DESA", name="Zoe Admin")
+    make_user("b@example.org", agency="ILO", name="Bea Focal")
+    auth.login("admin@example.org")
+    html = client.get("/admin/users?sort=name&dir=desc").get_data(as_text=True)
+    rows = html.split("<tbody>")[1]
+    assert rows.index("Zoe Admin") < rows.index("Bea Focal")
+    assert 'aria-sort="descending"' in html
+    rows = client.get("/admin/users?sort=agency").get_data(as_text=True).split("<tbody>")[1]
+    assert rows.index("Bea Focal") < rows.index("Zoe Admin")  # ILO before UN/DESA
+    assert client.get("/admin/users?sort=password_hash&dir=sideways").status_code == 200

@@ -12,6 +12,7 @@ from gmgportal.auth.models import Agency, AgencyKind, User
 from gmgportal.core.audit import audit_filter_choices, audit_query
 from gmgportal.core.forms import select_choices
 from gmgportal.core.permissions import Role, role_required
+from gmgportal.core.tables import Sort
 from gmgportal.extensions import db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -33,9 +34,10 @@ def users():
     agency_id = request.args.get("agency", type=int)
     role_value = request.args.get("role") or None
     role = Role(role_value) if role_value in {r.value for r in Role} else None
-    return render_template("admin/users.html", users=services.list_users(agency_id, role),
-                           agencies=services.list_agencies(), roles=list(Role),
-                           selected_agency=agency_id, selected_role=role_value)
+    sort = Sort.parse(request.args, services.USER_SORTS, default="name")
+    return render_template("admin/users.html", users=services.list_users(agency_id, role, sort=sort),
+                           agencies=services.list_agencies(), roles=list(Role), sort=sort,
+                           args=request.args.to_dict(), selected_agency=agency_id, selected_role=role_value)
 
 
 def _user_form(user: User | None = None) -> UserForm:

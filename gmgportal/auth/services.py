@@ -13,6 +13,7 @@ from gmgportal.auth.passwords import hash_password, needs_rehash, verify_passwor
 from gmgportal.core.audit import record_event
 from gmgportal.core.models import utcnow
 from gmgportal.core.permissions import Role
+from gmgportal.core.tables import Sort
 from gmgportal.core.throttle import login_throttle, minutes_text, throttle_key
 from gmgportal.extensions import db
 
@@ -171,9 +172,20 @@ def load_session_user(token: str) -> Optional[User]:
     return user
 
 
-def list_users(agency_id: int | None = None, role: Role | None = None,
-               include_inactive: bool = True) -> list[User]:
-    query = sa.select(User).options(selectinload(User.agency), selectinload(User.roles)).order_by(User.name)
+USER_SORTS = {
+    "name": (User.name,),
+    "email": (User.email,),
+    "agency": (Agency.code, User.name),
+    "status": (User.active, User.name),
+}
+
+
+def list_users(agency_id: int | None = None, role: Role | None = None, include_inactive: bool = True,
+               sort: Sort = Sort("name")) -> list[User]:
+    columns = USER_SORTS[sort.key]
+    order = [c.desc() if sort.descending else c.asc() for c in columns] + [User.id]
+    query = (sa.select(User).join(User.agency).options(selectinload(User.agency), selectinload(User.roles))
+             .order_by(*order))
     if agency_id:
         query = query.where(User.agency_id == agency_id)
     if role:

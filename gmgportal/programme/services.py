@@ -234,6 +234,17 @@ class AgencyEngagement:
     silent: bool = False
 
 
+ENGAGEMENT_SORTS = {
+    "agency": lambda e: e.agency.code.lower(),
+    "led": lambda e: e.led,
+    "joined": lambda e: e.joined,
+    "updates_30": lambda e: e.updates_30,
+    "updates_90": lambda e: e.updates_90,
+    "last_update": lambda e: e.last_update,
+    "silent": lambda e: (not e.silent, e.agency.code.lower()),
+}
+
+
 def agency_engagement(group: WorkingGroup | None, on: dt.date) -> list[AgencyEngagement]:
     """Per agency: activities led and joined, updates logged lately, and whether it has gone silent.
 

@@ -3,22 +3,52 @@ from __future__ import annotations
 
 import os
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
-from gmgportal.core.attachments import DOCUMENT_KINDS, allowed_kinds_hint, safe_download_name, send_stored_file
-from gmgportal.core.attachments import UploadRefused
+from gmgportal.core.attachments import (
+    DOCUMENT_KINDS,
+    UploadRefused,
+    allowed_kinds_hint,
+    safe_download_name,
+    send_stored_file,
+)
 from gmgportal.core.errors import abort_with
 from gmgportal.core.forms import select_choices
 from gmgportal.core.markdown import render_markdown
 from gmgportal.core.permissions import authorize
 from gmgportal.core.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, to_csv, to_xlsx
+from gmgportal.core.tables import Sort
 from gmgportal.extensions import db, login_manager
 from gmgportal.programme import exports, services
-from gmgportal.programme.forms import (MARKDOWN_HINT, ActivityForm, FindingForm, MilestoneForm, OutputForm,
-                                       ProgressForm, parse_links)
-from gmgportal.programme.models import (Activity, Finding, FindingKind, Milestone, Output, ProgressUpdate, Status,
-                                        can_manage_programme)
+from gmgportal.programme.forms import (
+    MARKDOWN_HINT,
+    ActivityForm,
+    FindingForm,
+    MilestoneForm,
+    OutputForm,
+    ProgressForm,
+    parse_links,
+)
+from gmgportal.programme.models import (
+    Activity,
+    Finding,
+    FindingKind,
+    Milestone,
+    Output,
+    ProgressUpdate,
+    Status,
+    can_manage_programme,
+)
 from gmgportal.programme.timeline import build_timeline
 
 bp = Blueprint("programme", __name__, url_prefix="/programme")
@@ -110,8 +140,10 @@ def timeline(slug: str):
 def engagement(slug: str):
     group = _group_or_404(slug)
     today = services.today()
-    return render_template("programme/engagement.html", group=group, today=today,
-                           rows=services.agency_engagement(group, today), silent_days=services.SILENT_AFTER_DAYS)
+    sort = Sort.parse(request.args, services.ENGAGEMENT_SORTS, default="agency")
+    rows = sort.apply(services.agency_engagement(group, today), services.ENGAGEMENT_SORTS)
+    return render_template("programme/engagement.html", group=group, today=today, rows=rows, sort=sort,
+                           args=request.args.to_dict(), silent_days=services.SILENT_AFTER_DAYS)
 
 
 @bp.get("/<slug>/themes/<theme_slug>")

@@ -169,3 +169,12 @@ def test_home_page_shows_focal_points_and_chairs_what_needs_them(db, auth, clien
     assert "Was due 31 August 2014" in html and "UNICEF has not logged progress" in html
     milestone_count = db.session.scalar(sa.select(sa.func.count()).select_from(Milestone))
     assert milestone_count == 4
+
+
+def test_engagement_table_sorts_by_its_columns(auth, client, people, twg1):
+    auth.login("chair@example.org")
+    html = client.get("/programme/twg1/engagement?sort=led&dir=desc").get_data(as_text=True)
+    body = html.split("<tbody>")[1]
+    assert body.index("UN/DESA") < body.index("ILO")  # UN/DESA leads two activities, ILO none
+    assert 'aria-sort="descending"' in html
+    assert client.get("/programme/twg1/engagement?sort=nonsense").status_code == 200
