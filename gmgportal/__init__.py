@@ -38,7 +38,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     # Models that no blueprint imports still belong to the schema.
-    from gmgportal.core import attachments, audit, throttle  # noqa: F401
+    from gmgportal.core import attachments, audit, content, throttle  # noqa: F401
     from gmgportal.auth.admin_views import bp as admin_bp
     from gmgportal.auth.views import bp as auth_bp
     from gmgportal.home.views import bp as home_bp

@@ -19,12 +19,15 @@ DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
               show_default=True, help="Folder with the content files.")
 @click.option("--demo-accounts/--no-demo-accounts", default=None,
               help="Load the demo accounts (default: on in development only).")
-def load_content_command(content_dir: Path, demo_accounts: bool | None) -> None:
-    """Load agencies, the work programme and (in development) demo accounts. Safe to re-run."""
+@click.option("--force", is_flag=True,
+              help="Apply every file even if unchanged since the last load (overwrites edits made in the portal).")
+def load_content_command(content_dir: Path, demo_accounts: bool | None, force: bool) -> None:
+    """Load agencies, the work programme and (in development) demo accounts. Safe to re-run:
+    a file unchanged since the last load is skipped, so edits made in the portal are kept."""
     if demo_accounts is None:
         demo_accounts = bool(current_app.config.get("DEMO_ACCOUNTS"))
     try:
-        summaries = load_content(content_dir, demo_accounts=demo_accounts)
+        summaries = load_content(content_dir, demo_accounts=demo_accounts, force=force)
     except ContentError as error:
         raise click.ClickException(f"{error} (nothing was loaded)") from error
     for line in summaries:

@@ -18,12 +18,25 @@ def test_load_content_is_idempotent(db, runner):
     assert "agencies: 6 created" in first.output
     second = runner.invoke(args=["gmg", "load-content", "--demo-accounts"])
     assert second.exit_code == 0, second.output
-    assert "agencies: 0 created, 0 updated" in second.output
+    assert "agencies: unchanged since the last load" in second.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Agency)) == 6
     codes = set(db.session.scalars(sa.select(Agency.code)))
     assert {"UN/DESA", "IOM", "ILO", "UNICEF", "World Bank", "OECD"} <= codes
     chair = services.get_user_by_email("chair@example.org")
     assert chair.role_set == {Role.CHAIR}
+
+
+def test_reload_keeps_agency_edits_unless_the_file_changed_or_forced(db, runner):
+    assert runner.invoke(args=["gmg", "load-content"]).exit_code == 0
+    iom = services.get_agency_by_code("IOM")
+    services.update_agency(iom, "IOM", "IOM – UN Migration", iom.kind)
+    assert runner.invoke(args=["gmg", "load-content"]).exit_code == 0
+    db.session.expire_all()
+    assert services.get_agency_by_code("IOM").name == "IOM – UN Migration"
+    forced = runner.invoke(args=["gmg", "load-content", "--force"])
+    assert forced.exit_code == 0 and "agencies: 0 created, 1 updated" in forced.output
+    db.session.expire_all()
+    assert services.get_agency_by_code("IOM").name == "International Organization for Migration"
 
 
 def test_demo_accounts_are_not_loaded_unless_asked(db, runner):

@@ -6,7 +6,8 @@ from pathlib import Path
 from gmgportal.auth.models import Agency, AgencyKind, User
 from gmgportal.auth.passwords import hash_password
 from gmgportal.auth.services import get_agency_by_code, get_user_by_email, normalise_email, set_roles
-from gmgportal.core.content import ContentError, read_yaml, register_content_loader, require
+from gmgportal.core.content import (ContentError, content_digest, content_unchanged, read_yaml,
+                                    register_content_loader, remember_content, require)
 from gmgportal.core.permissions import Role
 from gmgportal.extensions import db
 
@@ -15,6 +16,9 @@ def load_agencies(content_dir: Path, options: dict) -> str:
     path = content_dir / "agencies.yaml"
     data = read_yaml(path)
     records = require(data, "agencies", path, list)
+    digest = content_digest([path])
+    if content_unchanged("agencies.yaml", digest, options):
+        return "agencies: unchanged since the last load (edits made in the portal are kept)"
     created = updated = 0
     for record in records:
         code = require(record, "code", path).strip()
@@ -30,6 +34,7 @@ def load_agencies(content_dir: Path, options: dict) -> str:
         elif (agency.name, agency.kind.value) != (name, kind_value):
             agency.name, agency.kind = name, AgencyKind(kind_value)
             updated += 1
+    remember_content("agencies.yaml", digest)
     return f"agencies: {created} created, {updated} updated, {len(records)} in file"
 
 

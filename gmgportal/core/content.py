@@ -6,12 +6,17 @@ and line. Mappings read here remember the line they start on (`.line`).
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
+import sqlalchemy as sa
 import yaml
+from sqlalchemy.orm import Mapped, mapped_column
 
+from gmgportal.core.models import UTCDateTime, utcnow
 from gmgportal.extensions import db
 
 
@@ -75,6 +80,44 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
     names = {str: "text", int: "a whole number", list: "a list", dict: "a mapping", bool: "true or false"}
     kinds = kind if isinstance(kind, tuple) else (kind,)
     return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+class ContentVersion(db.Model):
+    """The digest of the content last loaded under `key` (a file, or a file and its texts).
+
+    A loader applies a file again only when it changed since: re-running
+    `make run` then keeps what people changed in the portal since the last load.
+    """
+
+    __tablename__ = "content_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+def content_digest(paths: Iterable[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def content_unchanged(key: str, digest: str, options: dict) -> bool:
+    """True when `key` was last loaded from exactly this content (and no --force)."""
+    if options.get("force"):
+        return False
+    stored = db.session.scalar(sa.select(ContentVersion.sha256).where(ContentVersion.key == key))
+    return stored == digest
+
+
+def remember_content(key: str, digest: str) -> None:
+    version = db.session.scalar(sa.select(ContentVersion).where(ContentVersion.key == key))
+    if version is None:
+        db.session.add(ContentVersion(key=key, sha256=digest))
+    else:
+        version.sha256 = digest
 
 
 @dataclass(frozen=True)

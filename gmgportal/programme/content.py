@@ -14,7 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from gmgportal.auth.models import Agency
-from gmgportal.core.content import ContentError, read_yaml, register_content_loader, require
+from gmgportal.core.content import (ContentError, content_digest, content_unchanged, read_yaml,
+                                    register_content_loader, remember_content, require)
 from gmgportal.extensions import db
 from gmgportal.programme.models import (Activity, Finding, FindingKind, Milestone, Objective, Output, Status, Theme,
                                         WorkingGroup)
@@ -229,14 +230,24 @@ def _load_findings(f: _File, group: WorkingGroup, data: dict, activities: dict[s
         f.counts["findings"] += 1
 
 
-def load_programme_file(path: Path) -> str:
+def programme_files(path: Path) -> list[Path]:
+    """The programme file and every text it may refer to (`..._file:` paths below its folder)."""
+    texts = [p for p in path.parent.rglob("*") if p.is_file() and p.suffix not in (".yaml", ".yml")]
+    return [path, *sorted(texts)]
+
+
+def load_programme_file(path: Path, options: dict | None = None) -> str:
     f = _File(path)
     data = read_yaml(path)
+    key, digest = f"programme/{path.name}", content_digest(programme_files(path))
+    if content_unchanged(key, digest, options or {}):
+        return f"programme {path.stem}: unchanged since the last load (edits made in the portal are kept)"
     group = _load_group(f, data)
     themes = _load_themes(f, data)
     _load_objectives(f, group, data)
     activities = _load_outputs(f, group, data, themes)
     _load_findings(f, group, data, activities, themes)
+    remember_content(key, digest)
     db.session.flush()
     c = f.counts
     return (f"programme {group.short_name}: {c['outputs']} outputs, {c['activities']} activities, "
@@ -248,7 +259,7 @@ def load_programmes(content_dir: Path, options: dict) -> str:
     files = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
     if not files:
         return "programme: no files in content/programme/"
-    return "; ".join(load_programme_file(path) for path in files)
+    return "; ".join(load_programme_file(path, options) for path in files)
 
 
 def register_programme_content() -> None:

@@ -28,17 +28,39 @@ def test_twg1_programme_loads_from_the_seed(db, twg1, activity_by_ref):
     assert "78 percent" in finding.text and finding.theme.slug == "gender"
 
 
-def test_reloading_content_updates_without_duplicating(db, twg1, activity_by_ref):
+def test_reloading_unchanged_content_keeps_edits_made_in_the_portal(db, twg1, activity_by_ref):
+    before = counts(db)
+    handbook = activity_by_ref("1.2 (1)")
+    handbook.title = "Changed in the portal"
+    db.session.commit()
+    summaries = load_content(CONTENT_DIR)  # what a second `make run` does
+    assert counts(db) == before
+    assert any("unchanged since the last load" in line for line in summaries)
+    db.session.refresh(handbook)
+    assert handbook.title == "Changed in the portal"
+
+
+def test_forced_reload_applies_the_file_without_duplicating(db, twg1, activity_by_ref):
     before = counts(db)
     handbook = activity_by_ref("1.2 (1)")
     handbook.status = Status.DELAYED  # as if logged by an agency since
     handbook.title = "Changed in the portal"
     db.session.commit()
-    load_content(CONTENT_DIR)
+    load_content(CONTENT_DIR, force=True)
     assert counts(db) == before
     db.session.refresh(handbook)
     assert "Practical Guide" in handbook.title  # the file's text wins
     assert handbook.status == Status.DELAYED  # but the logged status is kept
+
+
+def test_a_changed_file_is_applied_on_the_next_load(db, tmp_path, activity_by_ref, twg1):
+    import shutil
+
+    shutil.copytree(CONTENT_DIR, tmp_path / "content")
+    yaml_path = tmp_path / "content" / "programme" / "twg1.yaml"
+    yaml_path.write_text(yaml_path.read_text().replace("Mapping migration data", "Mapping the migration data"))
+    load_content(tmp_path / "content")
+    assert activity_by_ref("1.2 (2)").title.startswith("Mapping the migration data")
 
 
 def write_programme(tmp_path, body: str):
