@@ -305,3 +305,15 @@ def test_users_table_sorts_by_column_and_says_so(auth, make_user, client):
     rows = client.get("/admin/users?sort=agency").get_data(as_text=True).split("<tbody>")[1]
     assert rows.index("Bea Focal") < rows.index("Zoe Admin")  # ILO before UN/DESA
     assert client.get("/admin/users?sort=password_hash&dir=sideways").status_code == 200
+
+
+def test_remember_me_lasts_two_weeks(auth, make_user, client):
+    make_user("fp@example.org")
+    response = auth.login("fp@example.org", remember=True)
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("remember_token="))
+    import email.utils
+    import datetime as dt
+
+    expires = email.utils.parsedate_to_datetime(re.search(r"Expires=([^;]+)", cookie).group(1))
+    days = (expires - dt.datetime.now(dt.timezone.utc)).days
+    assert 13 <= days <= 14 and "HttpOnly" in cookie

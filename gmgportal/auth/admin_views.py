@@ -7,10 +7,10 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import BadRequest
 
 from gmgportal.auth import services
-from gmgportal.auth.forms import AgencyForm, ConfirmForm, NewUserForm, UserForm
+from gmgportal.auth.forms import AgencyForm, NewUserForm, UserForm
 from gmgportal.auth.models import Agency, AgencyKind, User
 from gmgportal.core.audit import audit_filter_choices, audit_query
-from gmgportal.core.forms import select_choices
+from gmgportal.core.forms import ConfirmForm, select_choices
 from gmgportal.core.permissions import Role, role_required
 from gmgportal.core.tables import Sort
 from gmgportal.extensions import db

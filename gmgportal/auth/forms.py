@@ -70,7 +70,3 @@ class AgencyForm(FlaskForm):
     name = StringField("Full name", validators=[DataRequired("Enter the agency's full name."), Length(max=200)])
     kind = SelectField("Kind", choices=select_choices((k.value, k.label) for k in AgencyKind))
     submit = SubmitField("Save agency")
-
-
-class ConfirmForm(FlaskForm):
-    submit = SubmitField("Confirm")

@@ -3,9 +3,17 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from flask_wtf import FlaskForm
+from wtforms import SubmitField
 from wtforms.fields.choices import SelectChoice
 
 
 def select_choices(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
     """(value, label) pairs as WTForms choices."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+class ConfirmForm(FlaskForm):
+    """The form of a confirmation page: only the CSRF token and one button."""
+
+    submit = SubmitField("Confirm")

@@ -30,6 +30,11 @@ class FindingKind(LabelledEnum):
     DEPENDENCY = "dependency"
     OUTCOME = "outcome"
 
+    @property
+    def plural_label(self) -> str:
+        return {"key_finding": "Key findings", "lesson_learned": "Lessons learned", "risk": "Risks",
+                "dependency": "Dependencies", "outcome": "Outcomes"}[self.value]
+
 
 def status_column(**kwargs: Any):
     return mapped_column(

@@ -437,6 +437,17 @@ def save_milestone(activity: Activity, milestone: Milestone | None, *, title: st
     return milestone
 
 
+def delete_milestone(milestone: Milestone) -> None:
+    """Remove a milestone (and the record of reminders sent about it); the audit log keeps it."""
+    db.session.delete(milestone)
+    db.session.commit()
+
+
+def delete_finding(finding: Finding) -> None:
+    db.session.delete(finding)
+    db.session.commit()
+
+
 def save_finding(group: WorkingGroup, finding: Finding | None, *, kind: FindingKind, text: str,
                  activity_id: Optional[int], theme_id: Optional[int], noted_on: dt.date) -> Finding:
     if finding is None:

@@ -23,7 +23,7 @@ from gmgportal.core.attachments import (
     send_stored_file,
 )
 from gmgportal.core.errors import abort_with
-from gmgportal.core.forms import select_choices
+from gmgportal.core.forms import ConfirmForm, select_choices
 from gmgportal.core.markdown import render_markdown
 from gmgportal.core.permissions import authorize
 from gmgportal.core.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, to_csv, to_xlsx
@@ -334,6 +334,25 @@ def edit_milestone(activity_id: int, milestone_id: int | None):
                            group=activity.output.group)
 
 
+@bp.route("/activities/<int:activity_id>/milestones/<int:milestone_id>/delete", methods=["GET", "POST"])
+def delete_milestone(activity_id: int, milestone_id: int):
+    _require_chair()
+    milestone = db.session.get(Milestone, milestone_id)
+    if milestone is None or milestone.activity_id != activity_id:
+        abort_with(404, "There is no such milestone on this activity.")
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        activity, title = milestone.activity, milestone.title
+        services.delete_milestone(milestone)
+        flash(f"Milestone “{title}” of {activity.ref} deleted.", "success")
+        return redirect(url_for("programme.activity", activity_id=activity.id))
+    return render_template("programme/confirm_delete.html", form=form, thing=f"milestone “{milestone.title}”",
+                           consequence="It disappears from the activity, the timeline and the reminders. "
+                                       "The audit log keeps a record of it.",
+                           back=url_for("programme.activity", activity_id=activity_id),
+                           group=milestone.activity.output.group)
+
+
 @bp.get("/<slug>/findings")
 def findings(slug: str):
     group = _group_or_404(slug)
@@ -367,3 +386,22 @@ def edit_finding(slug: str, finding_id: int | None):
     return render_template("programme/finding_form.html", form=form, group=group, finding=finding, preview=preview,
                            markdown_hint=MARKDOWN_HINT)
 
+
+
+@bp.route("/<slug>/findings/<int:finding_id>/delete", methods=["GET", "POST"])
+def delete_finding(slug: str, finding_id: int):
+    _require_chair()
+    group = _group_or_404(slug)
+    finding = db.session.get(Finding, finding_id)
+    if finding is None or finding.group_id != group.id:
+        abort_with(404, "There is no such finding in this working group.")
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        services.delete_finding(finding)
+        flash("Finding deleted.", "success")
+        return redirect(url_for("programme.findings", slug=group.slug))
+    return render_template("programme/confirm_delete.html", form=form,
+                           thing=f"this {finding.kind.label.lower()}", excerpt=finding.text,
+                           consequence="It disappears from the findings and from the reports drawn from them. "
+                                       "The audit log keeps a record of it.",
+                           back=url_for("programme.findings", slug=group.slug), group=group)

@@ -20,7 +20,7 @@ def _reachable_paths(app, db) -> list[str]:
         and not rule.rule.endswith((".csv", ".xlsx"))
     )
     group = db.session.scalar(sa.select(WorkingGroup))
-    activity = db.session.scalar(sa.select(Activity).order_by(Activity.id))
+    activity = db.session.scalar(sa.select(Activity).where(Activity.milestones.any()).order_by(Activity.id))
     output = db.session.scalar(sa.select(Output).order_by(Output.id))
     theme = db.session.scalar(sa.select(Theme).order_by(Theme.id))
     with app.test_request_context():
@@ -40,6 +40,8 @@ def _reachable_paths(app, db) -> list[str]:
             url_for("programme.findings", slug=group.slug),
             url_for("programme.edit_finding", slug=group.slug),
             url_for("admin.new_agency"),
+            url_for("programme.delete_milestone", activity_id=activity.id, milestone_id=activity.milestones[0].id),
+            url_for("programme.delete_finding", slug=group.slug, finding_id=group.findings[0].id),
         ]
     return paths
 
@@ -54,7 +56,13 @@ def everyone(db, runner, make_user):
                      name="Every Role")
 
 
-def test_every_page_passes_axe_on_desktop_and_phone(app, db, everyone, live_server, page, login_as, check_a11y):
+def _shot_name(path: str, width: dict) -> str:
+    slug = "".join(c if c.isalnum() else "-" for c in path.strip("/")) or "home"
+    return f"every-{slug}-{width['width']}"
+
+
+def test_every_page_passes_axe_on_desktop_and_phone(app, db, everyone, live_server, page, login_as, check_a11y,
+                                                    screenshot):
     login_as(page, live_server, "everyone@example.org")
     paths = _reachable_paths(app, db)
     assert len(paths) >= 15
@@ -64,6 +72,7 @@ def test_every_page_passes_axe_on_desktop_and_phone(app, db, everyone, live_serv
             response = page.goto(live_server.url + path)
             assert response.status == 200, f"{path} answered {response.status}"
             check_a11y(page)
+            screenshot(page, _shot_name(path, width))
             if width is PHONE:
                 overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
                 assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at 360px"

@@ -94,3 +94,47 @@ def test_milestone_belonging_to_another_activity_is_not_found(db, auth, client, 
     assert client.get(f"/programme/activities/{activity_by_ref('1.2 (1)').id}/milestones/{other.id}/edit"
                       ).status_code == 404
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Milestone)) == 4
+
+
+def test_chair_deletes_a_milestone_after_confirming_and_it_is_audited(db, auth, client, people, activity_by_ref):
+    handbook = activity_by_ref("1.2 (1)")
+    milestone = next(m for m in handbook.milestones if m.title == "Draft handbook")
+    milestone_id = milestone.id
+    path = f"/programme/activities/{handbook.id}/milestones/{milestone_id}/delete"
+    auth.login("chair@example.org")
+    page = client.get(path).get_data(as_text=True)
+    assert "Delete milestone “Draft handbook”?" in page and "cannot be undone" in page
+    response = client.post(path, data={"csrf_token": auth.csrf_token(path)}, follow_redirects=True)
+    assert "Milestone “Draft handbook” of 1.2 (1) deleted." in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(Milestone).where(Milestone.id == milestone_id)) is None
+    deleted = events(db, "Milestone")[-1]
+    assert deleted.action == "delete" and deleted.changes["title"]["before"] == "Draft handbook"
+
+
+def test_chair_deletes_a_finding_after_confirming(db, auth, client, people, twg1):
+    finding_id = twg1.findings[0].id
+    path = f"/programme/twg1/findings/{finding_id}/delete"
+    auth.login("chair@example.org")
+    assert "Delete this" in client.get(path).get_data(as_text=True)
+    client.post(path, data={"csrf_token": auth.csrf_token(path)})
+    assert db.session.scalar(sa.select(Finding).where(Finding.id == finding_id)) is None
+
+
+def test_focal_point_cannot_delete_milestones_or_findings(db, auth, client, people, activity_by_ref, twg1):
+    handbook = activity_by_ref("1.2 (1)")
+    milestone = handbook.milestones[0]
+    auth.login("focal.iom@example.org")
+    token = auth.csrf_token("/account")
+    for path in (f"/programme/activities/{handbook.id}/milestones/{milestone.id}/delete",
+                 f"/programme/twg1/findings/{twg1.findings[0].id}/delete"):
+        assert client.get(path).status_code == 403
+        assert client.post(path, data={"csrf_token": token}).status_code == 403
+    assert "/delete" not in client.get(f"/programme/activities/{handbook.id}").get_data(as_text=True)
+    assert db.session.get(Milestone, milestone.id) is not None
+
+
+def test_deleting_a_milestone_of_another_activity_is_404(auth, client, people, activity_by_ref):
+    handbook, mapping = activity_by_ref("1.2 (1)"), activity_by_ref("1.2 (2)")
+    auth.login("chair@example.org")
+    assert client.get(f"/programme/activities/{mapping.id}/milestones/{handbook.milestones[0].id}/delete"
+                      ).status_code == 404

@@ -178,3 +178,10 @@ def test_engagement_table_sorts_by_its_columns(auth, client, people, twg1):
     assert body.index("UN/DESA") < body.index("ILO")  # UN/DESA leads two activities, ILO none
     assert 'aria-sort="descending"' in html
     assert client.get("/programme/twg1/engagement?sort=nonsense").status_code == 200
+
+
+def test_findings_page_names_each_kind_in_plain_english(auth, client, people, twg1):
+    auth.login("chair@example.org")
+    html = client.get("/programme/twg1/findings").get_data(as_text=True)
+    for heading in ("Key findings", "Lessons learned", "Risks", "Dependencies", "Outcomes"):
+        assert f"<h2>{heading}</h2>" in html
