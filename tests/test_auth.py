@@ -317,3 +317,12 @@ def test_remember_me_lasts_two_weeks(auth, make_user, client):
     expires = email.utils.parsedate_to_datetime(re.search(r"Expires=([^;]+)", cookie).group(1))
     days = (expires - dt.datetime.now(dt.timezone.utc)).days
     assert 13 <= days <= 14 and "HttpOnly" in cookie
+
+
+def test_a_logged_in_page_loads_the_user_with_roles_and_agency_in_one_query(auth, make_user, client, count_queries):
+    make_user("fp@example.org", roles=(Role.FOCAL_POINT, Role.REVIEWER))
+    auth.login("fp@example.org")
+    client.get("/account")
+    with count_queries() as queries:
+        assert client.get("/account").status_code == 200
+    assert queries.count == 1, queries.statements

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Iterable, Optional
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from gmgportal.auth.models import Agency, AgencyKind, LoginSession, User, UserRole, hash_token
 from gmgportal.auth.passwords import hash_password, needs_rehash, verify_password
@@ -160,13 +160,16 @@ def end_session(token: str | None) -> None:
 
 
 def load_session_user(token: str) -> Optional[User]:
-    """The active user holding this session token, or None (one query)."""
-    user = db.session.scalar(
+    """The active user holding this session token, with roles and agency, or None.
+
+    One query: it runs on every request, and every page shows the user's roles and agency.
+    """
+    user = db.session.execute(
         sa.select(User)
         .join(LoginSession, LoginSession.user_id == User.id)
         .where(LoginSession.token_hash == hash_token(token), User.active.is_(True))
-        .options(selectinload(User.roles))
-    )
+        .options(joinedload(User.roles), joinedload(User.agency))
+    ).unique().scalar_one_or_none()
     if user is not None:
         user.session_token = token
     return user
