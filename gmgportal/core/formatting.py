@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask import Flask
@@ -19,7 +20,9 @@ GROUP_TIME_ZONES = [
 ]
 
 
+@lru_cache(maxsize=1)
 def time_zone_choices() -> list[tuple[str, str]]:
+    """Every zone the system knows, the group's first (read from disk once per process)."""
     first = {zone for zone, _ in GROUP_TIME_ZONES}
     rest = sorted(z for z in available_timezones() if "/" in z and z not in first)
     return GROUP_TIME_ZONES + [(z, z.replace("_", " ")) for z in rest]
