@@ -157,6 +157,18 @@ def make_app(app_config):
 
 
 @pytest.fixture
+def queue_worker(app):
+    """A job-queue consumer (one worker thread) on this test's queue, stopped after the test."""
+    from gmgportal.jobs.queue import get_huey
+    from gmgportal.jobs.worker import start_background_consumer
+
+    consumer = start_background_consumer(app, workers=1)
+    yield consumer
+    consumer.shutdown()
+    get_huey(app).storage.close()
+
+
+@pytest.fixture
 def db(app):
     return _db
 

@@ -42,18 +42,6 @@ def slow_export(db, monkeypatch):
     monkeypatch.setattr(audit_export, "BATCH_PAUSE_SECONDS", 0.15)
 
 
-@pytest.fixture
-def queue_worker(app):
-    """A huey consumer on the test app's own queue file, in threads of this process."""
-    from gmgportal.jobs.queue import get_huey
-    from gmgportal.jobs.worker import start_background_consumer
-
-    consumer = start_background_consumer(app, workers=1)
-    yield consumer
-    consumer.shutdown()
-    get_huey(app).storage.close()
-
-
 def checked(page, check_a11y, screenshot, name: str) -> None:
     expect(page.locator("h1")).to_have_count(1)
     check_a11y(page)

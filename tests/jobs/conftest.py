@@ -16,18 +16,6 @@ def app_config(database_url, tmp_path):
 
 
 @pytest.fixture
-def worker(app):
-    """A huey consumer (one worker thread) on this test's queue, stopped after the test."""
-    from gmgportal.jobs.queue import get_huey
-    from gmgportal.jobs.worker import start_background_consumer
-
-    consumer = start_background_consumer(app, workers=1)
-    yield consumer
-    consumer.shutdown()
-    get_huey(app).storage.close()
-
-
-@pytest.fixture
 def redis_url() -> str:
     if not TEST_REDIS_URL:
         skip_or_fail("TEST_REDIS_URL is not set: the Redis queue is not tested")

@@ -28,7 +28,7 @@ def export_and_check(chair, total_rows: int) -> Job:
     return job
 
 
-def test_sqlite_queue_runs_the_audit_export(app, chair, audit_rows, worker):
+def test_sqlite_queue_runs_the_audit_export(app, chair, audit_rows, queue_worker):
     from gmgportal.jobs.queue import queue_file
 
     total = audit_rows(2500)
@@ -40,7 +40,7 @@ def test_sqlite_queue_runs_the_audit_export(app, chair, audit_rows, worker):
     assert things[0][audit_export.COLUMNS.index("object")] == "'=thing 0"  # text, never a formula
 
 
-def test_a_double_click_starts_one_job_on_the_queue(app, db, chair, worker):
+def test_a_double_click_starts_one_job_on_the_queue(app, db, chair, queue_worker):
     with writing():
         first = services.start_job("audit_export", chair, idempotency_key="same")
         second = services.start_job("audit_export", chair, idempotency_key="same")
@@ -69,7 +69,7 @@ def test_cancelling_a_running_export_stops_it(app, chair, audit_rows, monkeypatc
     monkeypatch.setattr(audit_export, "BATCH_SIZE", 100)
     monkeypatch.setattr(audit_export, "BATCH_PAUSE_SECONDS", 0.05)
     audit_rows(3000)
-    request.getfixturevalue("worker")
+    request.getfixturevalue("queue_worker")
     with writing():
         job = services.start_job("audit_export", chair)
     wait_for_job(job.id, until=lambda j: j.percent >= 10)
@@ -80,7 +80,7 @@ def test_cancelling_a_running_export_stops_it(app, chair, audit_rows, monkeypatc
     assert job.state is JobState.CANCELLED and job.result_file_id is None and job.percent < 100
 
 
-def test_the_click_reaches_an_idle_worker_quickly(app, chair, worker):
+def test_the_click_reaches_an_idle_worker_quickly(app, chair, queue_worker):
     time.sleep(0.3)  # the worker is idle, polling at its slowest
     with writing():
         job = services.start_job("audit_export", chair)

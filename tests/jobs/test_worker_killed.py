@@ -59,7 +59,7 @@ def test_killing_the_worker_mid_export_fails_the_job_cleanly_and_retry_succeeds(
         process.wait(timeout=10)
         process.stdout.close()
 
-    request.getfixturevalue("worker")  # a new worker starts: it finds the job of the dead one
+    request.getfixturevalue("queue_worker")  # a new worker starts: it finds the job of the dead one
     job = wait_for_job(job.id)
     assert job.state is JobState.FAILED
     assert job.error == LOST_MESSAGE and "Traceback" not in job.error
