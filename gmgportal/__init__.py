@@ -55,14 +55,12 @@ def register_features(app: Flask) -> None:
     from gmgportal.auth.home import register_auth_home
     from gmgportal.auth.views import register_login_manager
     from gmgportal.jobs import register_jobs
-
-    register_login_manager(app)
-    register_auth_content()
-    register_auth_home()
-
     from gmgportal.programme import register_programme
 
-    register_programme()
+    register_login_manager(app)
+    register_auth_content(app)
+    register_auth_home(app)
+    register_programme(app)
     register_jobs(app)
 
 

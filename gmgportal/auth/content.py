@@ -64,6 +64,6 @@ def load_demo_accounts(content_dir: Path, options: dict) -> str:
     return f"demo accounts: {created} created (password: {password})"
 
 
-def register_auth_content() -> None:
-    register_content_loader("agencies", 10, load_agencies)
-    register_content_loader("demo_accounts", 90, load_demo_accounts)
+def register_auth_content(app) -> None:
+    register_content_loader(app, "agencies", 10, load_agencies)
+    register_content_loader(app, "demo_accounts", 90, load_demo_accounts)

@@ -34,5 +34,5 @@ def admin_section(user) -> HomeSection | None:
                        action_text="Manage users", action_url=url_for("admin.users"), order=90)
 
 
-def register_auth_home() -> None:
-    register_home_section(admin_section)
+def register_auth_home(app) -> None:
+    register_home_section(app, admin_section)

@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable
 
 import sqlalchemy as sa
 import yaml
+from flask import Flask, current_app
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gmgportal.core.models import UTCDateTime, utcnow
@@ -127,18 +128,19 @@ class ContentLoader:
     load: Callable[[Path, dict], str]  # (content dir, options) -> summary line
 
 
-_loaders: dict[str, ContentLoader] = {}
+EXTENSION_KEY = "gmg_content_loaders"
 
 
-def register_content_loader(name: str, order: int, load: Callable[[Path, dict], str]) -> None:
-    _loaders[name] = ContentLoader(name, order, load)
+def register_content_loader(app: Flask, name: str, order: int, load: Callable[[Path, dict], str]) -> None:
+    app.extensions.setdefault(EXTENSION_KEY, {})[name] = ContentLoader(name, order, load)
 
 
 def load_content(content_dir: Path, **options: Any) -> list[str]:
     """Run every registered loader; all-or-nothing. Returns one summary per loader."""
     summaries = []
     try:
-        for loader in sorted(_loaders.values(), key=lambda l: l.order):
+        loaders = current_app.extensions.get(EXTENSION_KEY, {}).values()
+        for loader in sorted(loaders, key=lambda l: l.order):
             summaries.append(loader.load(content_dir, options))
             db.session.flush()
         db.session.commit()

@@ -1,13 +1,15 @@
 """The "What needs you" home page is made of sections that features register.
 
-A feature registers a function that receives the logged-in user and returns
-a `HomeSection` (or None when it has nothing for this user). Core knows no
-feature; the home page only renders what it is given.
+A feature registers, on the app, a function that receives the logged-in user
+and returns a `HomeSection` (or None when it has nothing for this user). Core
+knows no feature; the home page only renders what it is given.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
+
+from flask import Flask, current_app
 
 
 @dataclass
@@ -29,15 +31,17 @@ class HomeSection:
 
 
 SectionProvider = Callable[[Any], Optional[HomeSection]]
-_providers: list[SectionProvider] = []
+EXTENSION_KEY = "gmg_home_sections"
 
 
-def register_home_section(provider: SectionProvider) -> SectionProvider:
-    if provider not in _providers:
-        _providers.append(provider)
+def register_home_section(app: Flask, provider: SectionProvider) -> SectionProvider:
+    providers = app.extensions.setdefault(EXTENSION_KEY, [])
+    if provider not in providers:
+        providers.append(provider)
     return provider
 
 
 def home_sections(user: Any) -> list[HomeSection]:
-    sections = [s for s in (provider(user) for provider in _providers) if s is not None]
+    providers = current_app.extensions.get(EXTENSION_KEY, [])
+    sections = [s for s in (provider(user) for provider in providers) if s is not None]
     return sorted(sections, key=lambda s: s.order)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from flask import Flask, url_for
+from flask import Flask, current_app, url_for
 from flask_login import current_user
 
 
@@ -23,20 +23,26 @@ class NavItem:
     prefix: str
 
 
-_main_links: list[NavLink] = []
-_user_links: list[NavLink] = []
+EXTENSION_KEY = "gmg_navigation"
 
 
-def add_nav_link(label: str, endpoint: str, visible: Callable[[Any], bool] = lambda user: True,
+def _links(app: Flask, menu: str) -> list[NavLink]:
+    menus = app.extensions.setdefault(EXTENSION_KEY, {"main": [], "user": []})
+    return menus[menu]
+
+
+def add_nav_link(app: Flask, label: str, endpoint: str, visible: Callable[[Any], bool] = lambda user: True,
                  order: int = 100, menu: str = "main") -> None:
-    links = _main_links if menu == "main" else _user_links
+    """A link in the header (`menu="main"`) or the user menu (`menu="user"`) for whom `visible(user)`."""
+    links = _links(app, menu)
     if all(link.endpoint != endpoint for link in links):
         links.append(NavLink(label, endpoint, visible, order))
 
 
-def _items(links: list[NavLink]) -> list[NavItem]:
+def _items(menu: str) -> list[NavItem]:
     if not current_user.is_authenticated:
         return []
+    links = _links(current_app, menu)
     items = []
     for link in sorted(links, key=lambda l: l.order):
         if link.visible(current_user):
@@ -46,5 +52,5 @@ def _items(links: list[NavLink]) -> list[NavItem]:
 
 
 def register_navigation(app: Flask) -> None:
-    app.add_template_global(lambda: _items(_main_links), "nav_items")
-    app.add_template_global(lambda: _items(_user_links), "user_menu_items")
+    app.add_template_global(lambda: _items("main"), "nav_items")
+    app.add_template_global(lambda: _items("user"), "user_menu_items")

@@ -29,4 +29,4 @@ def register_jobs(app: Flask) -> None:
     from gmgportal.core.navigation import add_nav_link
     from gmgportal.jobs import audit_export  # noqa: F401  (registers its task)
 
-    add_nav_link("Your jobs", "jobs.index", menu="user", order=50)
+    add_nav_link(app, "Your jobs", "jobs.index", menu="user", order=50)

@@ -262,5 +262,5 @@ def load_programmes(content_dir: Path, options: dict) -> str:
     return "; ".join(load_programme_file(path, options) for path in files)
 
 
-def register_programme_content() -> None:
-    register_content_loader("programme", 20, load_programmes)
+def register_programme_content(app) -> None:
+    register_content_loader(app, "programme", 20, load_programmes)

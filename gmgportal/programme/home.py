@@ -83,6 +83,6 @@ def chair_section(user) -> HomeSection | None:
                        action_text="See the timeline", action_url=url_for("programme.index"))
 
 
-def register_programme_home() -> None:
-    register_home_section(focal_point_section)
-    register_home_section(chair_section)
+def register_programme_home(app) -> None:
+    register_home_section(app, focal_point_section)
+    register_home_section(app, chair_section)
