@@ -84,3 +84,12 @@ def test_too_large_file_is_refused_before_it_is_kept(db):
 
 def test_hint_lists_kinds_and_limit():
     assert allowed_kinds_hint(["pdf", "docx", "xlsx"], 20 * 1024 * 1024) == "PDF, DOCX or XLSX, up to 20 MB"
+
+
+def test_sizes_round_up_so_a_file_over_a_limit_never_reads_as_equal():
+    from gmgportal.core.attachments import human_size
+
+    assert human_size(20 * 1024 * 1024) == "20 MB"
+    assert human_size(1024 * 1024 + 10) == "1.1 MB"
+    assert human_size(int(20.2 * 1024 * 1024)) == "21 MB"
+    assert human_size(1500) == "2 KB" and human_size(800) == "800 bytes"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import math
 import os
 import tempfile
 from dataclasses import dataclass
@@ -82,11 +83,14 @@ def allowed_kinds_hint(kinds: Iterable[str], max_bytes: int) -> str:
 
 
 def human_size(size: int) -> str:
+    """Sizes round up, so a file just over a limit never reads as equal to it."""
     if size >= 1024 * 1024:
         value = size / (1024 * 1024)
-        return f"{value:.0f} MB" if value >= 10 or value.is_integer() else f"{value:.1f} MB"
+        if value.is_integer():
+            return f"{value:.0f} MB"
+        return f"{math.ceil(value):.0f} MB" if value >= 10 else f"{math.ceil(value * 10) / 10:.1f} MB"
     if size >= 1024:
-        return f"{size / 1024:.0f} KB"
+        return f"{math.ceil(size / 1024)} KB"
     return f"{size} bytes"
 
 
