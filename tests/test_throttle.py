@@ -51,6 +51,7 @@ def test_sixth_wrong_password_is_refused_with_429_and_a_clear_message(auth, make
     html = response.get_data(as_text=True)
     assert response.status_code == 429
     assert "Too many failed attempts. Try again in 15 minutes." in html
+    assert 850 <= int(response.headers["Retry-After"]) <= 900
     # Even the right password waits: the lock is on attempts, not on wrong ones.
     assert auth.login("fp@example.org").status_code == 429
 

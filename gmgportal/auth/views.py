@@ -23,13 +23,14 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
     form = LoginForm()
-    status = 200
+    status, retry_after = 200, None
     if form.validate_on_submit():
         try:
             user = services.authenticate(form.email.data, form.password.data, client_info())
         except services.LoginThrottled as throttled:
             form.form_errors.append(str(throttled))
             status = 429
+            retry_after = throttled.retry_after
         else:
             if user is None:
                 form.form_errors.append("The e-mail address or password is not right. Check them and try again.")
@@ -40,7 +41,8 @@ def login():
                 flash(f"Welcome, {user.name}.", "success")
                 target = request.args.get("next")
                 return redirect(target if is_safe_next(target) else url_for("home.index"))
-    return render_template("auth/login.html", form=form), status
+    headers = {"Retry-After": str(retry_after)} if retry_after else {}
+    return render_template("auth/login.html", form=form), status, headers
 
 
 @bp.post("/logout")
