@@ -17,7 +17,8 @@ class HomeItem:
     text: str
     url: str | None = None
     detail: str = ""
-    tag: str | None = None  # a status tag key such as "delayed"
+    tag: str | None = None  # a status tag key, for the colour: "overdue", "at_risk", ...
+    tag_text: str | None = None  # the tag's words when they are not the status name
 
 
 @dataclass

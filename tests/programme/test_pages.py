@@ -161,12 +161,14 @@ def test_home_page_shows_focal_points_and_chairs_what_needs_them(db, auth, clien
     assert "Work programme: IOM" in html
     assert "1.2 (1) Draft handbook" in html and "Due 31 August 2014" in html
     assert "No progress logged in 60 days" in html
+    assert ">Due soon</span>" in html and ">No update</span>" in html and ">Delayed</span>" not in html
     auth.logout()
     monkeypatch.setattr(services, "today", lambda: dt.date(2014, 10, 1))
     auth.login("chair@example.org")
     html = client.get("/").get_data(as_text=True)
     assert "Work programme: overdue and silent" in html
     assert "Was due 31 August 2014" in html and "UNICEF has not logged progress" in html
+    assert ">Overdue</span>" in html and ">Silent</span>" in html
     milestone_count = db.session.scalar(sa.select(sa.func.count()).select_from(Milestone))
     assert milestone_count == 4
 
