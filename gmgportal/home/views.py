@@ -4,7 +4,6 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 
 from gmgportal.core.home import home_sections
-from gmgportal.core.permissions import login_required
 
 bp = Blueprint("home", __name__)
 
@@ -12,10 +11,5 @@ bp = Blueprint("home", __name__)
 @bp.get("/")
 def index():
     if not current_user.is_authenticated:
-        return redirect(url_for("auth.login"))
-    return _home()
-
-
-@login_required
-def _home():
+        return redirect(url_for("auth.login"))  # the front door: a plain login, no "next"
     return render_template("home/index.html", sections=home_sections(current_user))

@@ -18,6 +18,12 @@ if TYPE_CHECKING:
 LOST_MESSAGE = "The worker stopped while this job was running. Retry it."
 
 
+def heard_of_since(heartbeat_at: datetime | None, started_at: datetime | None, cutoff: datetime) -> bool:
+    """Whether a running job's worker has given a sign of life (heartbeat or start) since `cutoff`."""
+    seen = heartbeat_at or started_at
+    return seen is not None and seen >= cutoff
+
+
 class JobState(LabelledEnum):
     QUEUED = "queued"
     RUNNING = "running"
@@ -90,8 +96,8 @@ class Job(db.Model):
         """Running, but its worker has not been heard of for `stale_seconds`."""
         if self.state is not JobState.RUNNING:
             return False
-        seen = self.heartbeat_at or self.started_at
-        return seen is None or seen < (now or utcnow()) - timedelta(seconds=stale_seconds)
+        cutoff = (now or utcnow()) - timedelta(seconds=stale_seconds)
+        return not heard_of_since(self.heartbeat_at, self.started_at, cutoff)
 
     @property
     def has_result(self) -> bool:

@@ -20,7 +20,7 @@ from gmgportal.core.models import utcnow
 from gmgportal.core.permissions import Role, has_role
 from gmgportal.core.sqlite import sqlite_read_only
 from gmgportal.extensions import db
-from gmgportal.jobs.models import FINISHED_STATES, LOST_MESSAGE, Job, JobState
+from gmgportal.jobs.models import FINISHED_STATES, LOST_MESSAGE, Job, JobState, heard_of_since
 from gmgportal.jobs.registry import get_task
 
 log = logging.getLogger(__name__)
@@ -188,8 +188,7 @@ def reap_lost_jobs(now: datetime | None = None) -> int:
     cutoff = now - timedelta(seconds=stale_seconds())
     reaped = 0
     for job_id, attempt, worker, heartbeat, started in running:
-        seen = heartbeat or started
-        if worker_gone(worker) or seen is None or seen < cutoff:
+        if worker_gone(worker) or not heard_of_since(heartbeat, started, cutoff):
             reaped += mark_lost(job_id, attempt)
     if reaped:
         log.warning("Marked %d job(s) failed: their worker stopped.", reaped)

@@ -12,14 +12,9 @@ from gmgportal.core.home import HomeItem, HomeSection, register_home_section
 from gmgportal.core.permissions import Role
 from gmgportal.extensions import db
 from gmgportal.programme import services
-from gmgportal.programme.models import Activity, Milestone, Output, ProgressUpdate, Status, activity_partner
+from gmgportal.programme.models import Activity, Milestone, Output, ProgressUpdate, Status
 
 LIMIT = 10
-
-
-def _involving(agency_id: int):
-    partner = sa.select(activity_partner.c.activity_id).where(activity_partner.c.agency_id == agency_id)
-    return sa.or_(Activity.lead_agency_id == agency_id, Activity.id.in_(partner))
 
 
 def quiet_activities(agency_id: int, on: dt.date) -> list[Activity]:
@@ -28,7 +23,7 @@ def quiet_activities(agency_id: int, on: dt.date) -> list[Activity]:
     recent = sa.select(ProgressUpdate.activity_id).where(ProgressUpdate.created_at >= since)
     return list(db.session.scalars(
         sa.select(Activity).join(Activity.output).options(contains_eager(Activity.output))
-        .where(_involving(agency_id), Activity.status != Status.COMPLETED, Activity.id.not_in(recent))
+        .where(services.involving_agency(agency_id), Activity.status != Status.COMPLETED, Activity.id.not_in(recent))
         .order_by(Output.position, Output.code, Activity.number).limit(LIMIT)))
 
 
@@ -41,7 +36,7 @@ def milestones_due(on: dt.date, agency_id: int | None = None, overdue_only: bool
     else:
         query = query.where(Milestone.due_date <= on + dt.timedelta(days=services.DUE_SOON_DAYS))
     if agency_id is not None:
-        query = query.where(_involving(agency_id))
+        query = query.where(services.involving_agency(agency_id))
     return list(db.session.scalars(query))
 
 

@@ -98,6 +98,12 @@ class ActivityFilters:
         return bool(self.as_args())
 
 
+def involving_agency(agency_id: int):
+    """SQL condition: the activity is led or joined by the agency."""
+    partner = sa.select(activity_partner.c.activity_id).where(activity_partner.c.agency_id == agency_id)
+    return sa.or_(Activity.lead_agency_id == agency_id, Activity.id.in_(partner))
+
+
 def activity_query(group: WorkingGroup, filters: ActivityFilters = ActivityFilters()) -> sa.Select:
     """Activities of `group` matching `filters`, in programme order, with what the tables show."""
     query = (
@@ -111,8 +117,7 @@ def activity_query(group: WorkingGroup, filters: ActivityFilters = ActivityFilte
     if filters.status:
         query = query.where(Activity.status == filters.status)
     if filters.agency_id:
-        partner = sa.select(activity_partner.c.activity_id).where(activity_partner.c.agency_id == filters.agency_id)
-        query = query.where(sa.or_(Activity.lead_agency_id == filters.agency_id, Activity.id.in_(partner)))
+        query = query.where(involving_agency(filters.agency_id))
     if filters.theme_id:
         tagged = sa.select(activity_theme.c.activity_id).where(activity_theme.c.theme_id == filters.theme_id)
         query = query.where(Activity.id.in_(tagged))
