@@ -61,6 +61,7 @@ def run() -> list[str]:
                                              [Role.CHAIR, Role.FOCAL_POINT])
             started = time.perf_counter()
             group = create_sample_programme(user, agencies, outputs=OUTPUTS, activities=ACTIVITIES, updates=UPDATES)
+            db.session.commit()
             lines.append(f"data: {OUTPUTS} outputs, {ACTIVITIES} activities, {UPDATES} updates "
                          f"({time.perf_counter() - started:.1f} s to create)")
             slug = group.slug

@@ -23,7 +23,8 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from gmgportal.core.sqlite import configure_sqlite_engine, register_sqlite_request_mode
+    from gmgportal.core.sqlite import configure_sqlite_engine
+    from gmgportal.core.uow import register_request_unit_of_work
     from gmgportal.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
@@ -33,7 +34,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     with app.app_context():
         configure_sqlite_engine(db.engine)
-    register_sqlite_request_mode(app)
+    register_request_unit_of_work(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -8,6 +8,8 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from gmgportal.core.content import ContentError, load_content
+from gmgportal.core.errors import Refused
+from gmgportal.core.uow import unit_of_work
 
 gmg = AppGroup("gmg", help="GMG Portal commands.")
 
@@ -27,7 +29,8 @@ def load_content_command(content_dir: Path, demo_accounts: bool | None, force: b
     if demo_accounts is None:
         demo_accounts = bool(current_app.config.get("DEMO_ACCOUNTS"))
     try:
-        summaries = load_content(content_dir, demo_accounts=demo_accounts, force=force)
+        with unit_of_work():
+            summaries = load_content(content_dir, demo_accounts=demo_accounts, force=force)
     except ContentError as error:
         raise click.ClickException(f"{error} (nothing was loaded)") from error
     for line in summaries:
@@ -53,25 +56,28 @@ def create_user_command(email: str, name: str, agency_code: str, roles: tuple[st
     unknown = [r for r in roles if r not in valid_roles]
     if unknown:
         raise click.ClickException(f"Unknown role(s) {', '.join(unknown)}. Use: {', '.join(sorted(valid_roles))}.")
-    if services.get_user_by_email(email):
-        raise click.ClickException(f"A user with e-mail {email} already exists.")
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     if len(password) < minimum:
         raise click.ClickException(f"The password must have at least {minimum} characters.")
-    user = services.create_user(email, name, agency, password, [Role(r) for r in roles])
+    try:
+        with unit_of_work():
+            user = services.create_user(email, name, agency, password, [Role(r) for r in roles])
+    except Refused as refusal:
+        raise click.ClickException(refusal.message) from refusal
     click.echo(f"Created {user.email} ({agency.code}) with roles: {', '.join(roles) or 'none'}.")
 
 
 @gmg.command("send-reminders")
-@click.option("--date", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+@click.option("--on", "--date", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Act as if today were this date (YYYY-MM-DD); default: today.")
 def send_reminders_command(on) -> None:
     """E-mail lead agencies' focal points about milestones due in 14 days or overdue. Safe to run daily."""
-    import datetime as dt
-
+    from gmgportal.core.clock import today
     from gmgportal.programme.reminders import send_milestone_reminders
 
-    for line in send_milestone_reminders(on.date() if on else dt.date.today()):
+    with unit_of_work():
+        lines = send_milestone_reminders(on.date() if on else today())
+    for line in lines:
         click.echo(line)
 
 

@@ -21,7 +21,7 @@ from flask.testing import FlaskClient
 
 from config import TestingConfig, normalise_database_url
 from gmgportal import create_app
-from gmgportal.core.sqlite import sqlite_read_only
+from gmgportal.core.uow import reading
 from gmgportal.extensions import db as _db
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -133,7 +133,7 @@ def app(_schema, app_config):
     with app.app_context():
         _empty_all_tables()
         # The test's own reads must not take SQLite's write lock (see core/sqlite.py).
-        with sqlite_read_only(True):
+        with reading():
             yield app
         _db.session.remove()
         _db.engine.dispose()
@@ -171,6 +171,27 @@ def queue_worker(app):
 @pytest.fixture
 def db(app):
     return _db
+
+
+@pytest.fixture(autouse=True)
+def _real_clock_after_each_test():
+    yield
+    from gmgportal.core import clock
+
+    clock.unfreeze()
+
+
+@pytest.fixture
+def frozen_clock():
+    """The portal's clock stopped at 13 May 2014, 12:00 in Geneva (the seed report's date).
+
+    `frozen_clock.freeze("2014-06-01")` moves it, `frozen_clock.advance(minutes=31)` runs it on;
+    `frozen_clock.now()` and `.today()` read it. Unfrozen after the test.
+    """
+    from gmgportal.core import clock
+
+    clock.freeze("2014-05-13")
+    return clock
 
 
 @pytest.fixture
@@ -213,9 +234,9 @@ def make_user(db, make_agency):
         if isinstance(agency, str):
             agency = make_agency(agency)
         email = email or f"user{next(_counter)}@example.org"
-        user = services.create_user(email, name or email.split("@")[0].title(), agency, password, roles)
-        if not active:
-            services.set_user_active(user, False)
+        user = services.create_user(email, name or email.split("@")[0].title(), agency, password, roles,
+                                    active=active)
+        db.session.commit()
         return user
 
     return make

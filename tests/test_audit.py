@@ -16,8 +16,8 @@ def _events(db, object_type=None):
 
 
 def test_create_update_delete_are_logged_with_before_and_after(db):
-    agency = services.create_agency("UNHCR", "Refugee agency", AgencyKind.OTHER)
-    services.update_agency(agency, "UNHCR", "UN Refugee Agency", AgencyKind.OTHER)
+    agency = services.save_agency(None, "UNHCR", "Refugee agency", AgencyKind.OTHER)
+    services.save_agency(agency, "UNHCR", "UN Refugee Agency", AgencyKind.OTHER)
     db.session.delete(agency)
     db.session.commit()
     create, update, delete = _events(db, "Agency")
@@ -37,8 +37,8 @@ def test_a_rolled_back_change_leaves_no_audit_row(db):
 
 
 def test_unchanged_save_writes_nothing(db):
-    agency = services.create_agency("ILO", "International Labour Organization", AgencyKind.MEMBER)
-    services.update_agency(agency, "ILO", "International Labour Organization", AgencyKind.MEMBER)
+    agency = services.save_agency(None, "ILO", "International Labour Organization", AgencyKind.MEMBER)
+    services.save_agency(agency, "ILO", "International Labour Organization", AgencyKind.MEMBER)
     assert [e.action for e in _events(db, "Agency")] == ["create"]
 
 

@@ -29,7 +29,7 @@ def test_load_content_is_idempotent(db, runner):
 def test_reload_keeps_agency_edits_unless_the_file_changed_or_forced(db, runner):
     assert runner.invoke(args=["gmg", "load-content"]).exit_code == 0
     iom = services.get_agency_by_code("IOM")
-    services.update_agency(iom, "IOM", "IOM – UN Migration", iom.kind)
+    services.save_agency(iom, "IOM", "IOM – UN Migration", iom.kind)
     assert runner.invoke(args=["gmg", "load-content"]).exit_code == 0
     db.session.expire_all()
     assert services.get_agency_by_code("IOM").name == "IOM – UN Migration"

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import BadRequest
 
 from gmgportal.auth import services
 from gmgportal.auth.forms import AgencyForm, NewUserForm, UserForm
 from gmgportal.auth.models import Agency, AgencyKind, User
 from gmgportal.core.audit import audit_filter_choices, audit_query
-from gmgportal.core.forms import ConfirmForm, select_choices
+from gmgportal.core.errors import Refused
+from gmgportal.core.forms import ConfirmForm, select_choices, show_refusal
 from gmgportal.core.permissions import Role, role_required
 from gmgportal.core.tables import Sort
 from gmgportal.extensions import db
@@ -52,13 +52,13 @@ def _user_form(user: User | None = None) -> UserForm:
 def new_user():
     form = _user_form()
     if form.validate_on_submit():
-        if services.get_user_by_email(form.email.data):
-            form.email.errors.append("A user with this e-mail address already exists.")
-        else:
+        try:
             user = services.create_user(form.email.data, form.name.data, db.session.get(Agency, form.agency_id.data),
-                                        form.password.data, [Role(r) for r in form.roles.data], form.time_zone.data)
-            if not form.active.data:
-                services.set_user_active(user, False)
+                                        form.password.data, [Role(r) for r in form.roles.data], form.time_zone.data,
+                                        active=form.active.data)
+        except Refused as refusal:
+            show_refusal(form, refusal)
+        else:
             flash(f"User {user.name} ({user.email}) created.", "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=None)
@@ -69,16 +69,14 @@ def edit_user(user_id: int):
     user = db.get_or_404(User, user_id)
     form = _user_form(user)
     if form.validate_on_submit():
-        other = services.get_user_by_email(form.email.data)
-        if other is not None and other.id != user.id:
-            form.email.errors.append("Another user already has this e-mail address.")
-        elif user.id == current_user.id and (Role.ADMIN.value not in form.roles.data or not form.active.data):
-            form.roles.errors.append("You cannot remove your own administrator role or deactivate yourself.")
-        else:
+        try:
             services.update_user(user, email=form.email.data, name=form.name.data,
                                  agency=db.session.get(Agency, form.agency_id.data),
                                  roles=[Role(r) for r in form.roles.data], active=form.active.data,
-                                 time_zone=form.time_zone.data)
+                                 time_zone=form.time_zone.data, acting=current_user)
+        except Refused as refusal:
+            show_refusal(form, refusal)
+        else:
             if form.password.data:
                 services.change_password(user, form.password.data)
             flash(f"User {user.name} saved.", "success")
@@ -106,18 +104,10 @@ def agencies():
 
 
 def _save_agency(form: AgencyForm, agency: Agency | None) -> Agency | None:
-    existing = services.get_agency_by_code(form.code.data)
-    if existing is not None and existing is not agency:
-        form.code.errors.append(f"The code {form.code.data.strip()} is already used by {existing.name}.")
-        return None
-    kind = AgencyKind(form.kind.data)
     try:
-        if agency is None:
-            return services.create_agency(form.code.data, form.name.data, kind)
-        return services.update_agency(agency, form.code.data, form.name.data, kind)
-    except IntegrityError:
-        db.session.rollback()
-        form.code.errors.append("This code is already in use.")
+        return services.save_agency(agency, form.code.data, form.name.data, AgencyKind(form.kind.data))
+    except Refused as refusal:
+        show_refusal(form, refusal)
         return None
 
 

@@ -11,10 +11,12 @@ from sqlalchemy.orm import joinedload, selectinload
 from gmgportal.auth.models import Agency, AgencyKind, LoginSession, User, UserRole, hash_token
 from gmgportal.auth.passwords import hash_password, needs_rehash, verify_password
 from gmgportal.core.audit import record_event
+from gmgportal.core.errors import Refused
 from gmgportal.core.models import utcnow
 from gmgportal.core.permissions import Role
 from gmgportal.core.tables import Sort
 from gmgportal.core.throttle import login_throttle, minutes_text, throttle_key
+from gmgportal.core.uow import flush_or_conflict
 from gmgportal.extensions import db
 
 
@@ -46,17 +48,32 @@ def list_agencies() -> list[Agency]:
     return list(db.session.scalars(sa.select(Agency).order_by(Agency.kind, Agency.code)))
 
 
-def create_agency(code: str, name: str, kind: AgencyKind) -> Agency:
-    agency = Agency(code=code.strip(), name=name.strip(), kind=kind)
-    db.session.add(agency)
-    db.session.commit()
+def _agency_code_taken(code: str) -> Refused:
+    return Refused(f"The code {code} is already used by another agency.", field="code")
+
+
+def save_agency(agency: Agency | None, code: str, name: str, kind: AgencyKind) -> Agency:
+    """Create (agency None) or change an agency; refuses a code another agency has."""
+    code = code.strip()
+    existing = get_agency_by_code(code)
+    if existing is not None and existing is not agency:
+        raise Refused(f"The code {code} is already used by {existing.name}.", field="code")
+    if agency is None:
+        agency = Agency()
+        db.session.add(agency)
+    agency.code, agency.name, agency.kind = code, name.strip(), kind
+    flush_or_conflict(lambda: _agency_code_taken(code))
     return agency
 
 
-def update_agency(agency: Agency, code: str, name: str, kind: AgencyKind) -> Agency:
-    agency.code, agency.name, agency.kind = code.strip(), name.strip(), kind
-    db.session.commit()
-    return agency
+def _email_taken(email: str) -> Refused:
+    return Refused("A user with this e-mail address already exists.", field="email")
+
+
+def _check_email_free(email: str, user: User | None) -> None:
+    other = get_user_by_email(email)
+    if other is not None and other is not user:
+        raise _email_taken(other.email)
 
 
 def set_roles(user: User, roles: Iterable[Role]) -> None:
@@ -69,24 +86,32 @@ def set_roles(user: User, roles: Iterable[Role]) -> None:
 
 
 def create_user(email: str, name: str, agency: Agency, password: str,
-                roles: Iterable[Role] = (), time_zone: str = "UTC") -> User:
-    user = User(email=normalise_email(email), name=name.strip(), agency=agency,
-                password_hash=hash_password(password), time_zone=time_zone)
+                roles: Iterable[Role] = (), time_zone: str = "UTC", active: bool = True) -> User:
+    """A new user; refuses an e-mail address another user has."""
+    email = normalise_email(email)
+    _check_email_free(email, None)
+    user = User(email=email, name=name.strip(), agency=agency, password_hash=hash_password(password),
+                time_zone=time_zone, active=active)
     set_roles(user, roles)
     db.session.add(user)
-    db.session.commit()
+    flush_or_conflict(lambda: _email_taken(email))
     return user
 
 
 def update_user(user: User, *, email: str, name: str, agency: Agency, roles: Iterable[Role],
-                active: bool, time_zone: str) -> User:
+                active: bool, time_zone: str, acting: User | None = None) -> User:
+    """Change a user; an administrator (`acting`) cannot drop their own admin role or deactivate themselves."""
+    email, roles = normalise_email(email), set(roles)
+    _check_email_free(email, user)
+    if acting is not None and acting.id == user.id and (Role.ADMIN not in roles or not active):
+        raise Refused("You cannot remove your own administrator role or deactivate yourself.", field="roles")
     was_active = user.active
-    user.email, user.name, user.agency, user.active = normalise_email(email), name.strip(), agency, active
+    user.email, user.name, user.agency, user.active = email, name.strip(), agency, active
     user.time_zone = time_zone
     set_roles(user, roles)
     if was_active and not active:
         _end_sessions(user)
-    db.session.commit()
+    flush_or_conflict(lambda: _email_taken(email))
     return user
 
 
@@ -94,7 +119,7 @@ def set_user_active(user: User, active: bool) -> None:
     user.active = active
     if not active:
         _end_sessions(user)
-    db.session.commit()
+    db.session.flush()
 
 
 def _end_sessions(user: User, keep_token: str | None = None) -> None:
@@ -108,12 +133,12 @@ def change_password(user: User, new_password: str, keep_token: str | None = None
     """Set a new password and end every other session of this user."""
     user.password_hash = hash_password(new_password)
     _end_sessions(user, keep_token)
-    db.session.commit()
+    db.session.flush()
 
 
 def update_preferences(user: User, name: str, time_zone: str) -> None:
     user.name, user.time_zone = name.strip(), time_zone
-    db.session.commit()
+    db.session.flush()
 
 
 def authenticate(email: str, password: str, client: ClientInfo) -> Optional[User]:
@@ -132,7 +157,7 @@ def authenticate(email: str, password: str, client: ClientInfo) -> Optional[User
     if not valid or user is None or not user.active:
         reason = "inactive account" if (valid and user is not None) else "wrong e-mail or password"
         record_event("login_failure", user, {"email": normalise_email(email)[:255], "reason": reason})
-        db.session.commit()
+        db.session.flush()
         throttle.record_failure(key)
         return None
     throttle.reset(key)
@@ -148,7 +173,7 @@ def start_session(user: User, client: ClientInfo) -> str:
                                 user_agent=client.user_agent[:255], ip_address=client.ip_address[:64]))
     user.last_login_at = utcnow()
     record_event("login_success", user, actor=(user.id, user.email))
-    db.session.commit()
+    db.session.flush()
     user.session_token = token
     return token
 
@@ -156,7 +181,7 @@ def start_session(user: User, client: ClientInfo) -> str:
 def end_session(token: str | None) -> None:
     if token:
         db.session.execute(sa.delete(LoginSession).where(LoginSession.token_hash == hash_token(token)))
-        db.session.commit()
+        db.session.flush()
 
 
 def load_session_user(token: str) -> Optional[User]:

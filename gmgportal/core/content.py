@@ -136,15 +136,10 @@ def register_content_loader(app: Flask, name: str, order: int, load: Callable[[P
 
 
 def load_content(content_dir: Path, **options: Any) -> list[str]:
-    """Run every registered loader; all-or-nothing. Returns one summary per loader."""
+    """Run every registered loader in the caller's unit of work (all-or-nothing). One summary per loader."""
     summaries = []
-    try:
-        loaders = current_app.extensions.get(EXTENSION_KEY, {}).values()
-        for loader in sorted(loaders, key=lambda l: l.order):
-            summaries.append(loader.load(content_dir, options))
-            db.session.flush()
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    loaders = current_app.extensions.get(EXTENSION_KEY, {}).values()
+    for loader in sorted(loaders, key=lambda l: l.order):
+        summaries.append(loader.load(content_dir, options))
+        db.session.flush()
     return summaries

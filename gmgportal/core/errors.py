@@ -21,6 +21,20 @@ ERROR_TEXTS: dict[int, tuple[str, str]] = {
 }
 
 
+class Refused(Exception):
+    """A service refuses a change (a code already taken, a rule of the workflow).
+
+    `field` names the form field the message belongs to (None: the whole form);
+    `status` is the HTTP status a page answers with when it has no form to show it on.
+    """
+
+    status = 409
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.field = message, field
+
+
 def wants_json() -> bool:
     if request.path.startswith("/api/"):
         return True

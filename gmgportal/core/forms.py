@@ -13,6 +13,16 @@ def select_choices(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+def show_refusal(form: FlaskForm, refusal: Exception) -> None:
+    """Put a service's refusal (core.errors.Refused) beside its field, or at the top of the form."""
+    field = getattr(refusal, "field", None)
+    message = getattr(refusal, "message", str(refusal))
+    if field and field in form:
+        form[field].errors = [*form[field].errors, message]
+    else:
+        form.form_errors.append(message)
+
+
 class ConfirmForm(FlaskForm):
     """The form of a confirmation page: only the CSRF token and one button."""
 

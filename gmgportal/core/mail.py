@@ -19,7 +19,22 @@ def build_message(to: list[str], subject: str, body: str) -> EmailMessage:
 
 
 def send_mail(to: list[str], subject: str, body: str) -> EmailMessage:
+    """Send once the current unit of work commits (never if it rolls back)."""
+    from gmgportal.core.uow import after_commit
+
     message = build_message(to, subject, body)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def deliver_in_app() -> None:
+        with app.app_context():
+            deliver(message)
+
+    after_commit(deliver_in_app)
+    return message
+
+
+def deliver(message: EmailMessage) -> None:
+    """Hand `message` to the configured backend now."""
     backend = current_app.config["MAIL_BACKEND"]
     if backend == "memory":
         current_app.extensions.setdefault("mail_outbox", []).append(message)
@@ -35,4 +50,3 @@ def send_mail(to: list[str], subject: str, body: str) -> EmailMessage:
             smtp.send_message(message)
     else:
         raise RuntimeError(f"Unknown MAIL_BACKEND {backend!r}: use console, smtp or memory.")
-    return message

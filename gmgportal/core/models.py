@@ -10,7 +10,10 @@ from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    """The clock's now (column defaults call it): see core/clock.py."""
+    from gmgportal.core.clock import now
+
+    return now()
 
 
 class UTCDateTime(TypeDecorator):

@@ -4,8 +4,9 @@ WAL lets readers and a writer work at once; the busy timeout makes a writer
 wait for the lock instead of failing. A transaction that will write starts
 with BEGIN IMMEDIATE, taking the write lock up front: a deferred transaction
 that reads first and writes later can fail at once with "database is locked"
-(the busy handler is not used for lock upgrades). GET requests never write,
-so they start ordinary deferred transactions and never wait.
+(the busy handler is not used for lock upgrades). Which of the two a
+transaction starts with is the unit of work's choice (`core/uow.py`); feature
+code never sets it.
 """
 from __future__ import annotations
 
@@ -13,12 +14,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Iterator
 
-from flask import Flask, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 BUSY_TIMEOUT_MS = 30_000
-_read_only: ContextVar[bool] = ContextVar("gmg_sqlite_read_only", default=False)
+_writes: ContextVar[bool] = ContextVar("gmg_sqlite_writes", default=True)
 
 
 def configure_sqlite_engine(engine: Engine) -> None:
@@ -39,24 +39,19 @@ def configure_sqlite_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN" if _read_only.get() else "BEGIN IMMEDIATE")
-
-
-def register_sqlite_request_mode(app: Flask) -> None:
-    @app.before_request
-    def mark_read_only_requests() -> None:
-        _read_only.set(request.method in ("GET", "HEAD", "OPTIONS"))
-
-    @app.teardown_request
-    def reset_mode(exc: BaseException | None) -> None:
-        _read_only.set(False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _writes.get() else "BEGIN")
 
 
 @contextmanager
-def sqlite_read_only(read_only: bool = True) -> Iterator[None]:
-    """Outside requests (job workers): start transactions as deferred reads or as writes."""
-    token = _read_only.set(read_only)
+def transaction_mode(writes: bool) -> Iterator[None]:
+    """Transactions begun inside start as writes (BEGIN IMMEDIATE) or as deferred reads."""
+    token = _writes.set(writes)
     try:
         yield
     finally:
-        _read_only.reset(token)
+        _writes.reset(token)
+
+
+def set_transaction_mode(writes: bool) -> None:
+    """For a whole request: set at its start, reset by the next request's start."""
+    _writes.set(writes)

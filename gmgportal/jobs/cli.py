@@ -10,7 +10,7 @@ import click
 import sqlalchemy as sa
 from flask import current_app
 
-from gmgportal.core.sqlite import sqlite_read_only
+from gmgportal.core.sqlite import transaction_mode
 from gmgportal.extensions import db
 from gmgportal.jobs.models import Job, JobState
 
@@ -92,7 +92,7 @@ def _parse_params(pairs: tuple[str, ...]) -> dict:
 def _follow(job_id: int, show) -> Job:
     """Poll the job until it ends, showing its progress (read-only transactions)."""
     while True:
-        with sqlite_read_only(True):
+        with transaction_mode(False):
             job = db.session.get(Job, job_id, populate_existing=True)
             assert job is not None
             show(job.percent, job.message)

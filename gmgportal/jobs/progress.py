@@ -17,7 +17,7 @@ from typing import Callable, Optional, Union
 import sqlalchemy as sa
 
 from gmgportal.core.models import utcnow
-from gmgportal.core.sqlite import sqlite_read_only
+from gmgportal.core.sqlite import transaction_mode
 from gmgportal.extensions import db
 from gmgportal.jobs.models import Job, JobState
 
@@ -106,10 +106,10 @@ def _update_running(job_id: int, attempt: int, values: dict) -> bool:
     statement = (sa.update(Job)
                  .where(Job.id == job_id, Job.attempt == attempt, Job.state == JobState.RUNNING)
                  .values(**values))
-    with sqlite_read_only(False), db.engine.begin() as connection:
+    with transaction_mode(True), db.engine.begin() as connection:
         return connection.execute(statement).rowcount == 1
 
 
 def _fresh_value(statement: sa.Select):
-    with sqlite_read_only(True), db.engine.connect() as connection:
+    with transaction_mode(False), db.engine.connect() as connection:
         return connection.execute(statement).scalar()

@@ -18,7 +18,7 @@ from flask import current_app
 
 from gmgportal.core.attachments import UploadRefused, store_bytes, store_file
 from gmgportal.core.models import utcnow
-from gmgportal.core.sqlite import sqlite_read_only
+from gmgportal.core.sqlite import transaction_mode
 from gmgportal.extensions import db
 from gmgportal.jobs.models import Job, JobState
 from gmgportal.jobs.progress import JobCancelled, JobFailed, Progress, ProgressListener, _update_running
@@ -41,7 +41,7 @@ def claim_job(job_id: int, attempt: int) -> bool:
                  .where(Job.id == job_id, Job.attempt == attempt, Job.state == JobState.QUEUED)
                  .values(state=JobState.RUNNING, started_at=now, heartbeat_at=now, worker_id=worker_id(),
                          percent=0, message="Starting"))
-    with sqlite_read_only(False), db.engine.begin() as connection:
+    with transaction_mode(True), db.engine.begin() as connection:
         return connection.execute(statement).rowcount == 1
 
 
@@ -78,7 +78,7 @@ def run_job_inline(job: Job, listener: Optional[ProgressListener] = None) -> Job
 def _run(kind: str, progress: Progress) -> JobState:
     try:
         spec = get_task(kind)
-        with sqlite_read_only(True):
+        with transaction_mode(False):
             spec.run(progress, progress.params)
         db.session.rollback()
         return _finish(progress)
@@ -104,7 +104,7 @@ def _finish(progress: Progress) -> JobState:
         values["message"] = "Done"
     db.session.rollback()
     try:
-        with sqlite_read_only(False):
+        with transaction_mode(True):
             if not _store_and_mark_done(progress, values):
                 db.session.rollback()
                 return JobState.CANCELLED

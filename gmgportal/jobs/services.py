@@ -18,7 +18,7 @@ from gmgportal.core.attachments import StoredFile, human_size
 from gmgportal.core.audit import record_event
 from gmgportal.core.models import utcnow
 from gmgportal.core.permissions import Role, has_role
-from gmgportal.core.sqlite import sqlite_read_only
+from gmgportal.core.sqlite import transaction_mode
 from gmgportal.extensions import db
 from gmgportal.jobs.models import FINISHED_STATES, LOST_MESSAGE, Job, JobState, heard_of_since
 from gmgportal.jobs.registry import get_task
@@ -180,7 +180,7 @@ def worker_gone(worker: str) -> bool:
 def reap_lost_jobs(now: datetime | None = None) -> int:
     """Fail running jobs whose worker process ended or has not sent a heartbeat lately."""
     now = now or utcnow()
-    with sqlite_read_only(True):
+    with transaction_mode(False):
         running = db.session.execute(
             sa.select(Job.id, Job.attempt, Job.worker_id, Job.heartbeat_at, Job.started_at)
             .where(Job.state == JobState.RUNNING)).all()

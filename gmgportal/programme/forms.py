@@ -10,6 +10,7 @@ from wtforms import (DateField, IntegerField, MultipleFileField, SelectField, Se
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, DateInput, ListWidget
 
+from gmgportal.core.clock import today
 from gmgportal.core.forms import select_choices
 from gmgportal.programme.models import FindingKind, Status
 
@@ -84,7 +85,7 @@ class ProgressForm(FlaskForm):
     submit = SubmitField("Save update")
 
     def validate_as_of(self, field) -> None:
-        if field.data and field.data > dt.date.today() + dt.timedelta(days=1):
+        if field.data and field.data > today() + dt.timedelta(days=1):
             raise ValidationError("The as-of date cannot be in the future.")
 
 

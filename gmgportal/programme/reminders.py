@@ -13,11 +13,12 @@ from gmgportal.auth.models import User, UserRole
 from gmgportal.core.formatting import format_date
 from gmgportal.core.mail import send_mail
 from gmgportal.core.permissions import Role
-from gmgportal.core.sqlite import sqlite_read_only
+from gmgportal.core.uow import unit_of_work
 from gmgportal.extensions import db
 from gmgportal.jobs import Progress, register_task
 from gmgportal.programme.models import Activity, Milestone, Output, ReminderSent, can_manage_programme
-from gmgportal.programme.services import DUE_SOON_DAYS, today
+from gmgportal.core.clock import today
+from gmgportal.programme.services import DUE_SOON_DAYS
 
 
 def milestones_needing_reminder(on: dt.date) -> list[Milestone]:
@@ -53,7 +54,6 @@ def _claim(milestones: list[Milestone], on: dt.date, recipients: list[str]) -> l
             claimed.append(milestone)
         except IntegrityError:
             continue
-    db.session.commit()
     return claimed
 
 
@@ -94,13 +94,7 @@ def _send_milestone_reminders(on: dt.date) -> list[str]:
             continue
         overdue = sum(1 for m in claimed if m.due_date < on)
         subject = f"GMG Portal: {len(claimed)} milestone(s) of {code} due soon or overdue"
-        try:
-            send_mail(emails, subject, _body(code, claimed, on))
-        except Exception:
-            db.session.execute(sa.delete(ReminderSent).where(
-                ReminderSent.sent_on == on, ReminderSent.milestone_id.in_([m.id for m in claimed])))
-            db.session.commit()
-            raise
+        send_mail(emails, subject, _body(code, claimed, on))  # leaves when the reminders are saved
         summary.append(f"{code}: reminded {len(emails)} focal point(s) about {len(claimed)} milestone(s), "
                        f"{overdue} overdue")
     return summary or ["No milestones need a reminder today."]
@@ -113,7 +107,6 @@ def _send_milestone_reminders(on: dt.date) -> list[str]:
 def send_reminders_task(progress: Progress, params: dict) -> None:
     on = dt.date.fromisoformat(params["on"]) if params.get("on") else today()
     progress.update(5, "Finding milestones due soon or overdue")
-    with sqlite_read_only(False):
+    with unit_of_work():
         lines = send_milestone_reminders(on)
-        db.session.commit()  # end the writing transaction before the progress connection writes
     progress.update(100, " ".join(line.rstrip(".") + "." for line in lines))

@@ -7,6 +7,7 @@ import random
 import sqlalchemy as sa
 
 from gmgportal.auth.models import Agency, User
+from gmgportal.core import clock
 from gmgportal.extensions import db
 from gmgportal.programme.models import (Activity, Milestone, Output, ProgressUpdate, Status, Theme, WorkingGroup,
                                         activity_partner, activity_theme)
@@ -41,7 +42,7 @@ def create_sample_programme(author: User, agencies: list[Agency], *, outputs: in
     db.session.execute(sa.insert(Milestone), [
         {"activity_id": a, "title": f"Milestone {k}", "due_date": start + dt.timedelta(days=90 + 180 * k + i % 60),
          "done_date": None} for i, a in enumerate(activity_ids) for k in range(2)])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = clock.now()
     if updates:
         db.session.execute(sa.insert(ProgressUpdate), [
             {"activity_id": activity_ids[i % len(activity_ids)], "author_id": author.id,
@@ -50,5 +51,5 @@ def create_sample_programme(author: User, agencies: list[Agency], *, outputs: in
              "narrative": f"Update {i}: work continued as planned.", "evidence_links": [],
              "created_at": now - dt.timedelta(hours=i % 3000), "updated_at": now}
             for i in range(updates)])
-    db.session.commit()
+    db.session.flush()
     return group

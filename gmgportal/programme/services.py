@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from gmgportal.auth.models import Agency, AgencyKind, User
 from gmgportal.core.attachments import DOCUMENT_KINDS, UploadRefused, human_size, store_file
 from gmgportal.core.audit import record_event
+from gmgportal.core.clock import today  # noqa: F401  (re-exported for views)
 from gmgportal.extensions import db
 from gmgportal.programme.models import (
     Activity, Finding, FindingKind, Milestone, Output, ProgressAttachment, ProgressUpdate, Status, Theme,
@@ -30,10 +31,6 @@ class AttachmentTooLarge(UploadRefused):
 
 
 # --- reading -----------------------------------------------------------------
-
-def today() -> dt.date:
-    return dt.date.today()
-
 
 def list_groups() -> list[WorkingGroup]:
     return list(db.session.scalars(sa.select(WorkingGroup).order_by(WorkingGroup.short_name)))
@@ -349,9 +346,7 @@ def _attach_and_commit(update: ProgressUpdate, uploads: Iterable[Upload]) -> Non
             update.attachments.append(ProgressAttachment(stored_file=stored, filename=upload.filename[:255]))
         db.session.flush()
         _refresh_activity_status(update.activity)
-        db.session.commit()
     except BaseException:
-        db.session.rollback()
         for path in written:
             if os.path.exists(path):
                 os.unlink(path)
@@ -374,7 +369,7 @@ def save_output(group: WorkingGroup, output: Output | None, *, code: str, title:
         db.session.add(output)
     output.code, output.title, output.description, output.position = (
         code.strip(), title.strip(), description.strip(), position)
-    db.session.commit()
+    db.session.flush()
     return output
 
 
@@ -423,7 +418,7 @@ def save_activity(activity: Activity | None, data: ActivityData) -> Activity:
     if before is not None and before != after:
         record_event("update", activity, {k: {"before": before[k], "after": after[k]}
                                           for k in after if before[k] != after[k]})
-    db.session.commit()
+    db.session.flush()
     return activity
 
 
@@ -438,19 +433,19 @@ def save_milestone(activity: Activity, milestone: Milestone | None, *, title: st
         milestone = Milestone(activity=activity)
         db.session.add(milestone)
     milestone.title, milestone.due_date, milestone.done_date = title.strip(), due_date, done_date
-    db.session.commit()
+    db.session.flush()
     return milestone
 
 
 def delete_milestone(milestone: Milestone) -> None:
     """Remove a milestone (and the record of reminders sent about it); the audit log keeps it."""
     db.session.delete(milestone)
-    db.session.commit()
+    db.session.flush()
 
 
 def delete_finding(finding: Finding) -> None:
     db.session.delete(finding)
-    db.session.commit()
+    db.session.flush()
 
 
 def save_finding(group: WorkingGroup, finding: Finding | None, *, kind: FindingKind, text: str,
@@ -460,7 +455,7 @@ def save_finding(group: WorkingGroup, finding: Finding | None, *, kind: FindingK
         db.session.add(finding)
     finding.kind, finding.text, finding.noted_on = kind, text.strip(), noted_on
     finding.activity_id, finding.theme_id = activity_id or None, theme_id or None
-    db.session.commit()
+    db.session.flush()
     return finding
 
 

@@ -7,11 +7,11 @@ from contextlib import contextmanager
 
 def read_job(job_id: int):
     """The job as the database has it now, read without holding a write lock."""
-    from gmgportal.core.sqlite import sqlite_read_only
+    from gmgportal.core.sqlite import transaction_mode
     from gmgportal.extensions import db
     from gmgportal.jobs.models import Job
 
-    with sqlite_read_only(True):
+    with transaction_mode(False):
         job = db.session.get(Job, job_id, populate_existing=True)
         db.session.rollback()
     return job
@@ -31,10 +31,10 @@ def wait_for_job(job_id: int, until=lambda job: job.state.finished, timeout: flo
 @contextmanager
 def writing():
     """Write from the test thread as a POST request would: a fresh transaction that takes the write lock."""
-    from gmgportal.core.sqlite import sqlite_read_only
+    from gmgportal.core.sqlite import transaction_mode
     from gmgportal.extensions import db
 
     db.session.rollback()
-    with sqlite_read_only(False):
+    with transaction_mode(True):
         yield
         db.session.commit()
