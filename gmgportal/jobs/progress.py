@@ -52,6 +52,7 @@ class Progress:
         self.percent = 0
         self.message = ""
         self.result: Optional[JobResult] = None
+        self.final_message = ""  # shown when the job is done; set it from the task's writes
         self.writes = 0
         self._temp_dir = temp_root / f"job-{job_id}-{attempt}"
         self._last_write = float("-inf")

@@ -11,12 +11,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 if TYPE_CHECKING:
     from gmgportal.jobs.progress import Progress
 
-TaskFunction = Callable[["Progress", dict], None]
+# A task reads and reports progress; it may return a function holding its writes, which the
+# runner calls in the job's one final transaction (with the result stored and the job marked done).
+TaskFunction = Callable[["Progress", dict], Optional[Callable[[], None]]]
 
 
 @dataclass(frozen=True)

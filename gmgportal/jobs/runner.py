@@ -11,7 +11,7 @@ import os
 import socket
 import threading
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import sqlalchemy as sa
 from flask import current_app
@@ -79,9 +79,9 @@ def _run(kind: str, progress: Progress) -> JobState:
     try:
         spec = get_task(kind)
         with transaction_mode(False):
-            spec.run(progress, progress.params)
+            apply = spec.run(progress, progress.params)
         db.session.rollback()
-        return _finish(progress)
+        return _finish(progress, apply)
     except JobCancelled:
         db.session.rollback()
         return JobState.CANCELLED
@@ -97,14 +97,19 @@ def _run(kind: str, progress: Progress) -> JobState:
         return JobState.FAILED
 
 
-def _finish(progress: Progress) -> JobState:
-    """Store the result and mark the job done in one transaction, or neither."""
-    values: dict = {"state": JobState.DONE, "percent": 100, "finished_at": utcnow(), "error": ""}
-    if not progress.message or progress.percent < 100:
-        values["message"] = "Done"
+def _finish(progress: Progress, apply: Optional[Callable[[], None]] = None) -> JobState:
+    """Apply the task's writes, store the result and mark the job done in one transaction, or none of it.
+
+    A task reads (its transaction is a read); what it changes, it returns as a function
+    (`apply`) that runs here, in the job's one writing transaction.
+    """
     db.session.rollback()
     try:
         with transaction_mode(True):
+            if apply is not None:
+                apply()
+                db.session.flush()
+            values = _done_values(progress)
             if not _store_and_mark_done(progress, values):
                 db.session.rollback()
                 return JobState.CANCELLED
@@ -115,6 +120,12 @@ def _finish(progress: Progress) -> JobState:
     if progress.listener is not None:
         progress.listener(100, values.get("message", progress.message))
     return JobState.DONE
+
+
+def _done_values(progress: Progress) -> dict:
+    values: dict = {"state": JobState.DONE, "percent": 100, "finished_at": utcnow(), "error": ""}
+    values["message"] = progress.final_message or (progress.message if progress.percent >= 100 else "") or "Done"
+    return values
 
 
 def _store_and_mark_done(progress: Progress, values: dict) -> bool:

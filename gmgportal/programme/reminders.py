@@ -13,7 +13,6 @@ from gmgportal.auth.models import User, UserRole
 from gmgportal.core.formatting import format_date
 from gmgportal.core.mail import send_mail
 from gmgportal.core.permissions import Role
-from gmgportal.core.uow import unit_of_work
 from gmgportal.extensions import db
 from gmgportal.jobs import Progress, register_task
 from gmgportal.programme.models import Activity, Milestone, Output, ReminderSent, can_manage_programme
@@ -104,9 +103,12 @@ def _send_milestone_reminders(on: dt.date) -> list[str]:
                start_label="Send reminders now",
                description="E-mail the focal points of lead agencies about milestones due in the next "
                            f"{DUE_SOON_DAYS} days or overdue. Each milestone is mailed about at most once a day.")
-def send_reminders_task(progress: Progress, params: dict) -> None:
+def send_reminders_task(progress: Progress, params: dict):
     on = dt.date.fromisoformat(params["on"]) if params.get("on") else today()
     progress.update(5, "Finding milestones due soon or overdue")
-    with unit_of_work():
+
+    def apply() -> None:
         lines = send_milestone_reminders(on)
-    progress.update(100, " ".join(line.rstrip(".") + "." for line in lines))
+        progress.final_message = " ".join(line.rstrip(".") + "." for line in lines)
+
+    return apply
