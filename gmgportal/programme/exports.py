@@ -1,10 +1,12 @@
 """The activity table with latest progress, as CSV and XLSX (exactly the filtered rows)."""
 from __future__ import annotations
 
+import datetime as dt
+
 from gmgportal.core.markdown import markdown_to_text
 from gmgportal.core.spreadsheets import Table
 from gmgportal.extensions import db
-from gmgportal.programme import services
+from gmgportal.programme import queries
 from gmgportal.programme.models import WorkingGroup
 
 HEADER = ["Output", "Activity", "Title", "Lead agency", "Partner agencies", "Cross-cutting themes", "Start date",
@@ -12,10 +14,10 @@ HEADER = ["Output", "Activity", "Title", "Lead agency", "Partner agencies", "Cro
           "Next milestone", "Next milestone due"]
 
 
-def activity_table(group: WorkingGroup, filters: services.ActivityFilters) -> Table:
-    activities = list(db.session.scalars(services.activity_query(group, filters)))
+def activity_table(group: WorkingGroup, filters: queries.ActivityFilters, as_of: dt.date) -> Table:
+    activities = list(db.session.scalars(queries.activity_query(group, filters)))
     ids = [a.id for a in activities]
-    latest, upcoming = services.latest_updates(ids), services.next_milestones(ids)
+    latest, upcoming = queries.latest_updates(ids, as_of), queries.next_milestones(ids, as_of)
     rows = []
     for a in activities:
         update, milestone = latest.get(a.id), upcoming.get(a.id)

@@ -190,14 +190,17 @@ class Milestone(Auditable, TimestampMixin, db.Model):
 
     activity: Mapped[Activity] = relationship(back_populates="milestones")
 
-    def is_overdue(self, today: dt.date) -> bool:
-        return self.done_date is None and self.due_date < today
+    def is_done(self, as_of: dt.date) -> bool:
+        return self.done_date is not None and self.done_date <= as_of
 
-    def state(self, today: dt.date) -> str:
-        """A status tag key: completed, overdue or not_started (upcoming)."""
-        if self.done_date is not None:
+    def is_overdue(self, as_of: dt.date) -> bool:
+        return not self.is_done(as_of) and self.due_date < as_of
+
+    def state(self, as_of: dt.date) -> str:
+        """A status tag key as of a date: completed, overdue or not_started (upcoming)."""
+        if self.is_done(as_of):
             return "completed"
-        return "overdue" if self.due_date < today else "not_started"
+        return "overdue" if self.due_date < as_of else "not_started"
 
     def audit_label(self) -> str:
         return self.title

@@ -17,7 +17,7 @@ from gmgportal.extensions import db
 from gmgportal.jobs import Progress, register_task
 from gmgportal.programme.models import Activity, Milestone, Output, ReminderSent, can_manage_programme
 from gmgportal.core.clock import today
-from gmgportal.programme.services import DUE_SOON_DAYS
+from gmgportal.programme.queries import DUE_SOON_DAYS
 
 
 def milestones_needing_reminder(on: dt.date) -> list[Milestone]:

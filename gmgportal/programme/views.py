@@ -22,14 +22,15 @@ from gmgportal.core.attachments import (
     safe_download_name,
     send_stored_file,
 )
-from gmgportal.core.errors import abort_with
-from gmgportal.core.forms import ConfirmForm, select_choices
+from gmgportal.core.errors import Refused, abort_with
+from gmgportal.core.forms import ConfirmForm, select_choices, show_refusal
 from gmgportal.core.markdown import render_markdown
 from gmgportal.core.permissions import authorize
 from gmgportal.core.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, to_csv, to_xlsx
 from gmgportal.core.tables import Sort
 from gmgportal.extensions import db, login_manager
-from gmgportal.programme import exports, services
+from gmgportal.core import clock
+from gmgportal.programme import exports, operations, queries
 from gmgportal.programme.forms import (
     MARKDOWN_HINT,
     ActivityForm,
@@ -76,7 +77,7 @@ def upload_too_large(error):
 
 
 def _group_or_404(slug: str):
-    group = services.get_group(slug)
+    group = queries.get_group(slug)
     if group is None:
         abort_with(404, "There is no working group at this address. Start again from the work programme.")
     return group
@@ -91,35 +92,36 @@ def _page() -> int:
 
 @bp.get("/")
 def index():
-    groups = services.list_groups()
+    groups = queries.list_groups()
     if len(groups) == 1:
         return redirect(url_for("programme.overview", slug=groups[0].slug))
     return render_template("programme/index.html", groups=groups)
 
 
 def _filter_choices() -> dict:
-    return {"agencies": services.list_agencies(), "themes": services.list_themes(), "statuses": list(Status)}
+    return {"agencies": queries.list_agencies(), "themes": queries.list_themes(), "statuses": list(Status)}
 
 
 @bp.get("/<slug>/")
 def overview(slug: str):
     group = _group_or_404(slug)
-    filters = services.ActivityFilters.parse(request.args)
-    page = services.paginate_activities(group, filters, _page())
-    ids = [a.id for a in page.items]
+    filters = queries.ActivityFilters.parse(request.args)
+    page = queries.paginate_activities(group, filters, _page())
+    ids, today = [a.id for a in page.items], clock.today()
     return render_template(
         "programme/overview.html", group=group, filters=filters, page=page,
-        objectives=services.list_objectives(group), outputs=services.list_outputs(group),
-        latest=services.latest_updates(ids), next_milestones=services.next_milestones(ids),
-        today=services.today(), **_filter_choices())
+        objectives=queries.list_objectives(group), outputs=queries.list_outputs(group),
+        latest=queries.latest_updates(ids, today), next_milestones=queries.next_milestones(ids, today),
+        today=today, **_filter_choices())
 
 
 @bp.get("/<slug>/activities.<any(csv, xlsx):fmt>")
 def export_activities(slug: str, fmt: str):
     group = _group_or_404(slug)
-    filters = services.ActivityFilters.parse(request.args)
-    table = exports.activity_table(group, filters)
-    name = f"{group.slug}-activities-{services.today().isoformat()}.{fmt}"
+    filters = queries.ActivityFilters.parse(request.args)
+    today = clock.today()
+    table = exports.activity_table(group, filters, today)
+    name = f"{group.slug}-activities-{today.isoformat()}.{fmt}"
     body, mimetype = (to_csv(table), CSV_MIMETYPE) if fmt == "csv" else (to_xlsx(table), XLSX_MIMETYPE)
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
@@ -127,51 +129,51 @@ def export_activities(slug: str, fmt: str):
 @bp.get("/<slug>/timeline")
 def timeline(slug: str):
     group = _group_or_404(slug)
-    filters = services.ActivityFilters.parse(request.args)
-    page = services.timeline_activities(group, filters, _page())
-    today = services.today()
-    chart = build_timeline(page.items, services.group_milestones_span(group), today,
+    filters = queries.ActivityFilters.parse(request.args)
+    page = queries.timeline_activities(group, filters, _page())
+    today = clock.today()
+    chart = build_timeline(page.items, queries.group_milestones_span(group), today,
                            lambda a: url_for("programme.activity", activity_id=a.id))
     return render_template("programme/timeline.html", group=group, filters=filters, page=page, chart=chart,
-                           today=today, outputs=services.list_outputs(group), **_filter_choices())
+                           today=today, outputs=queries.list_outputs(group), **_filter_choices())
 
 
 @bp.get("/<slug>/engagement")
 def engagement(slug: str):
     group = _group_or_404(slug)
-    today = services.today()
-    sort = Sort.parse(request.args, services.ENGAGEMENT_SORTS, default="agency")
-    rows = sort.apply(services.agency_engagement(group, today), services.ENGAGEMENT_SORTS)
+    today = clock.today()
+    sort = Sort.parse(request.args, queries.ENGAGEMENT_SORTS, default="agency")
+    rows = sort.apply(queries.agency_engagement(group, today), queries.ENGAGEMENT_SORTS)
     return render_template("programme/engagement.html", group=group, today=today, rows=rows, sort=sort,
-                           args=request.args.to_dict(), silent_days=services.SILENT_AFTER_DAYS)
+                           args=request.args.to_dict(), silent_days=queries.SILENT_AFTER_DAYS)
 
 
 @bp.get("/<slug>/themes/<theme_slug>")
 def theme(slug: str, theme_slug: str):
     group = _group_or_404(slug)
-    theme = services.get_theme(theme_slug)
+    theme = queries.get_theme(theme_slug)
     if theme is None:
         abort_with(404, "There is no cross-cutting theme at this address.")
-    filters = services.ActivityFilters(theme_id=theme.id)
-    page = services.paginate_activities(group, filters, _page())
-    ids = [a.id for a in page.items]
+    filters = queries.ActivityFilters(theme_id=theme.id)
+    page = queries.paginate_activities(group, filters, _page())
+    ids, today = [a.id for a in page.items], clock.today()
     return render_template("programme/theme.html", group=group, theme=theme, page=page, filters=filters,
-                           latest=services.latest_updates(ids), next_milestones=services.next_milestones(ids),
-                           findings=services.list_findings(group, theme), themes=services.list_themes(),
-                           today=services.today())
+                           latest=queries.latest_updates(ids, today), next_milestones=queries.next_milestones(ids, today),
+                           findings=queries.list_findings(group, theme), themes=queries.list_themes(),
+                           today=today)
 
 
 @bp.get("/activities/<int:activity_id>")
 def activity(activity_id: int):
-    activity = services.get_activity(activity_id) or abort_with(404, "There is no such activity.")
-    updates = services.paginate_updates(activity, _page())
+    activity = queries.get_activity(activity_id) or abort_with(404, "There is no such activity.")
+    updates = queries.paginate_updates(activity, _page())
     return render_template("programme/activity.html", activity=activity, group=activity.output.group,
-                           updates=updates, today=services.today())
+                           updates=updates, today=clock.today())
 
 
 @bp.get("/attachments/<int:attachment_id>")
 def attachment(attachment_id: int):
-    found = services.get_attachment(attachment_id) or abort_with(404, "There is no such attachment.")
+    found = queries.get_attachment(attachment_id) or abort_with(404, "There is no such attachment.")
     if not found.stored_file.path.exists():
         abort_with(404, "The file of this attachment is missing from storage. Ask an administrator.")
     return send_stored_file(found.stored_file, safe_download_name(found.filename))
@@ -179,7 +181,7 @@ def attachment(attachment_id: int):
 
 # --- progress updates ----------------------------------------------------------
 
-def _uploads(files) -> list[services.Upload]:
+def _uploads(files) -> list[operations.Upload]:
     uploads = []
     for storage in files or []:
         if not storage or not storage.filename:
@@ -187,12 +189,12 @@ def _uploads(files) -> list[services.Upload]:
         storage.stream.seek(0, os.SEEK_END)
         size = storage.stream.tell()
         storage.stream.seek(0)
-        uploads.append(services.Upload(storage.filename, storage.stream, size))
+        uploads.append(operations.Upload(storage.filename, storage.stream, size))
     return uploads
 
 
-def _progress_data(form: ProgressForm) -> services.ProgressData:
-    return services.ProgressData(form.as_of.data, Status(form.status.data), form.percent_complete.data,
+def _progress_data(form: ProgressForm) -> operations.ProgressData:
+    return operations.ProgressData(form.as_of.data, Status(form.status.data), form.percent_complete.data,
                                  form.narrative.data, parse_links(form.evidence_links.data))
 
 
@@ -202,7 +204,7 @@ def _save_progress(form: ProgressForm, save) -> tuple[object | None, int]:
         return None, 200
     try:
         return save(_progress_data(form), _uploads(form.attachments.data)), 200
-    except services.AttachmentTooLarge as refused:
+    except operations.AttachmentTooLarge as refused:
         form.attachments.errors = [str(refused)]
         return None, 413
     except UploadRefused as refused:
@@ -221,13 +223,13 @@ def _progress_form_page(form: ProgressForm, activity: Activity, update: Progress
 
 @bp.route("/activities/<int:activity_id>/updates/new", methods=["GET", "POST"])
 def new_update(activity_id: int):
-    activity = services.get_activity(activity_id) or abort_with(404, "There is no such activity.")
+    activity = queries.get_activity(activity_id) or abort_with(404, "There is no such activity.")
     authorize(activity.can_log_progress(current_user))
     form = ProgressForm()
     if not form.is_submitted():
-        form.as_of.data, form.status.data = services.today(), activity.status.value
+        form.as_of.data, form.status.data = clock.today(), activity.status.value
         form.percent_complete.data = activity.percent_complete
-    update, status = _save_progress(form, lambda data, files: services.log_progress(activity, current_user, data, files))
+    update, status = _save_progress(form, lambda data, files: operations.log_progress(activity, current_user, data, files))
     if update is not None:
         flash(f"Progress on {activity.ref} saved.", "success")
         return redirect(url_for("programme.activity", activity_id=activity.id))
@@ -236,13 +238,13 @@ def new_update(activity_id: int):
 
 @bp.route("/updates/<int:update_id>/edit", methods=["GET", "POST"])
 def edit_update(update_id: int):
-    update = services.get_update(update_id) or abort_with(404, "There is no such progress update.")
+    update = queries.get_update(update_id) or abort_with(404, "There is no such progress update.")
     authorize(update.can_edit(current_user))
     form = ProgressForm(obj=update)
     if not form.is_submitted():
         form.status.data = update.status.value
         form.evidence_links.data = "\n".join(update.evidence_links or [])
-    saved, status = _save_progress(form, lambda data, files: services.correct_progress(update, data, files))
+    saved, status = _save_progress(form, lambda data, files: operations.correct_progress(update, data, files))
     if saved is not None:
         flash(f"Your update on {update.activity.ref} is corrected; the earlier text is kept in the audit log.",
               "success")
@@ -266,11 +268,12 @@ def edit_output(slug: str, output_id: int | None):
         abort_with(404, "There is no such output in this working group.")
     form = OutputForm(obj=output)
     if form.validate_on_submit():
-        if services.output_code_taken(group, form.code.data, output):
-            form.code.errors.append(f"Output {form.code.data.strip()} already exists.")
+        try:
+            saved = operations.save_output(group, output, code=form.code.data, title=form.title.data,
+                                           description=form.description.data or "", position=form.position.data)
+        except Refused as refusal:
+            show_refusal(form, refusal)
         else:
-            saved = services.save_output(group, output, code=form.code.data, title=form.title.data,
-                                         description=form.description.data or "", position=form.position.data)
             flash(f"Output {saved.code} saved.", "success")
             return redirect(url_for("programme.overview", slug=group.slug, output=saved.id))
     return render_template("programme/output_form.html", form=form, group=group, output=output)
@@ -278,11 +281,11 @@ def edit_output(slug: str, output_id: int | None):
 
 def _activity_form(group, activity: Activity | None) -> ActivityForm:
     form = ActivityForm(obj=activity)
-    form.output_id.choices = select_choices((o.id, f"{o.code} {o.title[:80]}") for o in services.list_outputs(group))
-    agencies = services.list_agencies()
+    form.output_id.choices = select_choices((o.id, f"{o.code} {o.title[:80]}") for o in queries.list_outputs(group))
+    agencies = queries.list_agencies()
     form.lead_agency_id.choices = select_choices((a.id, f"{a.code} – {a.name}") for a in agencies)
     form.partner_ids.choices = select_choices((a.id, a.code) for a in agencies)
-    form.theme_ids.choices = select_choices((t.id, t.name) for t in services.list_themes())
+    form.theme_ids.choices = select_choices((t.id, t.name) for t in queries.list_themes())
     if not form.is_submitted():
         if activity is not None:
             form.partner_ids.data = [a.id for a in activity.partners]
@@ -298,19 +301,20 @@ def _activity_form(group, activity: Activity | None) -> ActivityForm:
 def edit_activity(slug: str, activity_id: int | None):
     _require_chair()
     group = _group_or_404(slug)
-    activity = services.get_activity(activity_id) if activity_id else None
+    activity = queries.get_activity(activity_id) if activity_id else None
     if activity_id and (activity is None or activity.output.group_id != group.id):
         abort_with(404, "There is no such activity in this working group.")
     form = _activity_form(group, activity)
     if form.validate_on_submit():
-        if services.activity_number_taken(form.output_id.data, form.number.data, activity):
-            form.number.errors.append(f"This output already has an activity number {form.number.data}.")
+        data = operations.ActivityData(
+            form.output_id.data, form.number.data, form.title.data, form.description.data or "",
+            form.lead_agency_id.data, form.partner_ids.data or [], form.theme_ids.data or [],
+            form.start_date.data, form.due_date.data, Status(form.status.data))
+        try:
+            saved = operations.save_activity(activity, data)
+        except Refused as refusal:
+            show_refusal(form, refusal)
         else:
-            data = services.ActivityData(
-                form.output_id.data, form.number.data, form.title.data, form.description.data or "",
-                form.lead_agency_id.data, form.partner_ids.data or [], form.theme_ids.data or [],
-                form.start_date.data, form.due_date.data, Status(form.status.data))
-            saved = services.save_activity(activity, data)
             flash(f"Activity {saved.ref} saved.", "success")
             return redirect(url_for("programme.activity", activity_id=saved.id))
     return render_template("programme/activity_form.html", form=form, group=group, activity=activity)
@@ -320,13 +324,13 @@ def edit_activity(slug: str, activity_id: int | None):
 @bp.route("/activities/<int:activity_id>/milestones/<int:milestone_id>/edit", methods=["GET", "POST"])
 def edit_milestone(activity_id: int, milestone_id: int | None):
     _require_chair()
-    activity = services.get_activity(activity_id) or abort_with(404, "There is no such activity.")
+    activity = queries.get_activity(activity_id) or abort_with(404, "There is no such activity.")
     milestone = db.session.get(Milestone, milestone_id) if milestone_id else None
     if milestone_id and (milestone is None or milestone.activity_id != activity.id):
         abort_with(404, "There is no such milestone on this activity.")
     form = MilestoneForm(obj=milestone)
     if form.validate_on_submit():
-        services.save_milestone(activity, milestone, title=form.title.data, due_date=form.due_date.data,
+        operations.save_milestone(activity, milestone, title=form.title.data, due_date=form.due_date.data,
                                 done_date=form.done_date.data)
         flash(f"Milestone “{form.title.data.strip()}” of {activity.ref} saved.", "success")
         return redirect(url_for("programme.activity", activity_id=activity.id))
@@ -343,7 +347,7 @@ def delete_milestone(activity_id: int, milestone_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         activity, title = milestone.activity, milestone.title
-        services.delete_milestone(milestone)
+        operations.delete_milestone(milestone)
         flash(f"Milestone “{title}” of {activity.ref} deleted.", "success")
         return redirect(url_for("programme.activity", activity_id=activity.id))
     return render_template("programme/confirm_delete.html", form=form, thing=f"milestone “{milestone.title}”",
@@ -356,7 +360,7 @@ def delete_milestone(activity_id: int, milestone_id: int):
 @bp.get("/<slug>/findings")
 def findings(slug: str):
     group = _group_or_404(slug)
-    found = services.list_findings(group)
+    found = queries.list_findings(group)
     by_kind = {kind: [f for f in found if f.kind == kind] for kind in FindingKind}
     return render_template("programme/findings.html", group=group, by_kind=by_kind)
 
@@ -371,13 +375,13 @@ def edit_finding(slug: str, finding_id: int | None):
         abort_with(404, "There is no such finding in this working group.")
     form = FindingForm(obj=finding)
     form.activity_id.choices = select_choices([(0, "None")] + [(a.id, f"{a.ref} {a.title[:70]}")
-                                                               for a in services.group_activities(group)])
-    form.theme_id.choices = select_choices([(0, "None")] + [(t.id, t.name) for t in services.list_themes()])
+                                                               for a in queries.group_activities(group)])
+    form.theme_id.choices = select_choices([(0, "None")] + [(t.id, t.name) for t in queries.list_themes()])
     if not form.is_submitted():
         form.activity_id.data, form.theme_id.data = (finding.activity_id or 0, finding.theme_id or 0) if finding else (0, 0)
         form.kind.data = finding.kind.value if finding else FindingKind.KEY_FINDING.value
     if not form.preview.data and form.validate_on_submit():
-        services.save_finding(group, finding, kind=FindingKind(form.kind.data), text=form.text.data,
+        operations.save_finding(group, finding, kind=FindingKind(form.kind.data), text=form.text.data,
                               activity_id=form.activity_id.data, theme_id=form.theme_id.data,
                               noted_on=form.noted_on.data)
         flash("Finding saved.", "success")
@@ -397,7 +401,7 @@ def delete_finding(slug: str, finding_id: int):
         abort_with(404, "There is no such finding in this working group.")
     form = ConfirmForm()
     if form.validate_on_submit():
-        services.delete_finding(finding)
+        operations.delete_finding(finding)
         flash("Finding deleted.", "success")
         return redirect(url_for("programme.findings", slug=group.slug))
     return render_template("programme/confirm_delete.html", form=form,

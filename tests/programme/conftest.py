@@ -23,7 +23,7 @@ def app_config(app_config):
 def twg1(db):
     """The TWG1 programme (and the agencies) loaded from content/."""
     from gmgportal.core.content import load_content
-    from gmgportal.programme.services import get_group
+    from gmgportal.programme.queries import get_group
 
     load_content(CONTENT_DIR)
     return get_group("twg1")
