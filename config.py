@@ -6,7 +6,7 @@ tests pass their own class.
 from __future__ import annotations
 
 import os
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -77,6 +77,10 @@ class Config:
     REMEMBER_COOKIE_DURATION = timedelta(days=14)  # "keep me logged in": two weeks, not Flask-Login's year
     REMEMBER_COOKIE_SAMESITE = "Lax"
     HSTS = False
+    # The group's time zone: what "today" means for due dates, silence and reports.
+    GROUP_TIME_ZONE = os.environ.get("GROUP_TIME_ZONE", "Europe/Zurich")
+    # Development only: the clock shows this date (the demo runs as of the seed report's day).
+    CLOCK_DATE = None
     PORTAL_URL = os.environ.get("PORTAL_URL", "http://127.0.0.1:5000")  # for links in e-mails
     DEMO_ACCOUNTS = False
 
@@ -94,9 +98,20 @@ class Config:
         """Raise RuntimeError with a one-line reason when the config can't run."""
 
 
+def _clock_date(default: str) -> date | None:
+    value = os.environ.get("GMG_CLOCK_DATE", default).strip()
+    if not value or value.lower() in {"off", "today", "none"}:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise RuntimeError(f"GMG_CLOCK_DATE must be a date like 2014-05-13 or 'off', not {value!r}.") from None
+
+
 class DevelopmentConfig(Config):
     DEBUG = False  # the debugger would bypass our error pages; FLASK_DEBUG turns it on
     DEMO_ACCOUNTS = True
+    CLOCK_DATE = _clock_date("2014-05-13")
 
 
 class TestingConfig(Config):
@@ -118,6 +133,8 @@ class ProductionConfig(Config):
 
     @classmethod
     def validate(cls) -> None:
+        if os.environ.get("GMG_CLOCK_DATE"):
+            raise RuntimeError("Refusing to start: GMG_CLOCK_DATE sets the clock, which only development may do.")
         secret = os.environ.get("SECRET_KEY", "")
         if secret.strip().lower() in KNOWN_DEFAULT_SECRETS or len(secret) < 32:
             raise RuntimeError(

@@ -74,6 +74,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_templates(app: Flask) -> None:
+    from gmgportal.core import clock
     from gmgportal.core.formatting import register_template_filters
     from gmgportal.core.markdown import render_markdown
     from gmgportal.core.navigation import register_navigation
@@ -84,6 +85,8 @@ def register_templates(app: Flask) -> None:
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_global(has_role, "has_role")
     app.add_template_global(Role, "Role")
+    app.add_template_global(clock.is_set, "clock_is_set")
+    app.add_template_global(clock.today, "clock_today")
 
 
 def register_commands(app: Flask) -> None:

@@ -59,7 +59,7 @@ def test_content_errors_name_file_and_line_and_load_nothing(db, runner, tmp_path
         "  - code: XYZ\n    name: Bad kind\n    kind: planet\n")
     result = runner.invoke(args=["gmg", "load-content", "--content-dir", str(tmp_path)])
     assert result.exit_code != 0
-    assert "agencies.yaml:4: kind must be member, collaborator or other" in result.output
+    assert "agencies.yaml:4: 'kind' must be one of 'member', 'collaborator' or 'other'" in result.output
     assert "nothing was loaded" in result.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Agency)) == 0
 

@@ -6,33 +6,52 @@ from pathlib import Path
 from gmgportal.auth.models import Agency, AgencyKind, User
 from gmgportal.auth.passwords import hash_password
 from gmgportal.auth.services import get_agency_by_code, get_user_by_email, normalise_email, set_roles
+from pydantic import EmailStr, Field
+
 from gmgportal.core.content import (ContentError, content_digest, content_unchanged, read_yaml,
-                                    register_content_loader, remember_content, require)
+                                    register_content_loader, remember_content)
 from gmgportal.core.permissions import Role
+from gmgportal.core.schemas import ContentRecord, validate_content
 from gmgportal.extensions import db
+
+
+class AgencyRecord(ContentRecord):
+    code: str = Field(min_length=1, max_length=30)
+    name: str = Field(min_length=1, max_length=200)
+    kind: AgencyKind = AgencyKind.MEMBER
+
+
+class AgenciesFile(ContentRecord):
+    agencies: list[AgencyRecord]
+
+
+class DemoUserRecord(ContentRecord):
+    email: EmailStr
+    name: str = Field(min_length=1, max_length=200)
+    agency: str
+    roles: list[Role]
+
+
+class DemoAccountsFile(ContentRecord):
+    password: str = Field(min_length=10)
+    users: list[DemoUserRecord]
 
 
 def load_agencies(content_dir: Path, options: dict) -> str:
     path = content_dir / "agencies.yaml"
-    data = read_yaml(path)
-    records = require(data, "agencies", path, list)
+    records = validate_content(AgenciesFile, read_yaml(path), path).agencies
     digest = content_digest([path])
     if content_unchanged("agencies.yaml", digest, options):
         return "agencies: unchanged since the last load (edits made in the portal are kept)"
     created = updated = 0
     for record in records:
-        code = require(record, "code", path).strip()
-        name = require(record, "name", path).strip()
-        kind_value = record.get("kind", "member")
-        if kind_value not in {k.value for k in AgencyKind}:
-            raise ContentError(path, record.line, f"kind must be member, collaborator or other, not {kind_value!r}")
-        agency = get_agency_by_code(code)
+        agency = get_agency_by_code(record.code)
         if agency is None:
-            db.session.add(Agency(code=code, name=name, kind=AgencyKind(kind_value)))
+            db.session.add(Agency(code=record.code, name=record.name, kind=record.kind))
             db.session.flush()
             created += 1
-        elif (agency.name, agency.kind.value) != (name, kind_value):
-            agency.name, agency.kind = name, AgencyKind(kind_value)
+        elif (agency.name, agency.kind) != (record.name, record.kind):
+            agency.name, agency.kind = record.name, record.kind
             updated += 1
     remember_content("agencies.yaml", digest)
     return f"agencies: {created} created, {updated} updated, {len(records)} in file"
@@ -42,26 +61,21 @@ def load_demo_accounts(content_dir: Path, options: dict) -> str:
     if not options.get("demo_accounts"):
         return "demo accounts: skipped"
     path = content_dir / "demo_accounts.yaml"
-    data = read_yaml(path)
-    password = require(data, "password", path)
-    hashed = hash_password(password)
+    data = validate_content(DemoAccountsFile, read_yaml(path), path)
+    hashed = hash_password(data.password)
     created = 0
-    for record in require(data, "users", path, list):
-        email = normalise_email(require(record, "email", path))
+    for record in data.users:
+        email = normalise_email(record.email)
         if get_user_by_email(email) is not None:
             continue  # keep what is there: a changed password or name stays changed
-        agency = get_agency_by_code(require(record, "agency", path))
+        agency = get_agency_by_code(record.agency)
         if agency is None:
-            raise ContentError(path, record.line, f"unknown agency {record['agency']!r}")
-        try:
-            roles = [Role(r) for r in require(record, "roles", path, list)]
-        except ValueError as error:
-            raise ContentError(path, record.line, f"unknown role: {error}") from error
-        user = User(email=email, name=require(record, "name", path), agency=agency, password_hash=hashed)
-        set_roles(user, roles)
+            raise ContentError(path, record.line, f"unknown agency {record.agency!r}")
+        user = User(email=email, name=record.name, agency=agency, password_hash=hashed)
+        set_roles(user, record.roles)
         db.session.add(user)
         created += 1
-    return f"demo accounts: {created} created (password: {password})"
+    return f"demo accounts: {created} created (password: {data.password})"
 
 
 def register_auth_content(app) -> None:

@@ -2,19 +2,13 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from gmgportal.auth.models import AgencyKind
 from gmgportal.core.formatting import time_zone_choices
-from gmgportal.core.forms import select_choices
+from gmgportal.core.forms import MultiCheckboxField, select_choices
 from gmgportal.core.permissions import Role
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def strong_enough(form, field) -> None:

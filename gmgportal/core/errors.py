@@ -5,7 +5,11 @@ from flask import Flask, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from typing import TypeVar
+
 from gmgportal.extensions import db
+
+T = TypeVar("T")
 
 # What happened and what to do next, in words a user can act on.
 ERROR_TEXTS: dict[int, tuple[str, str]] = {
@@ -54,6 +58,8 @@ def error_response(code: int, detail: str | None = None):
 
 
 def register_error_handlers(app: Flask) -> None:
+    from gmgportal.core.uow import roll_back
+
     @app.errorhandler(CSRFError)
     def handle_csrf_error(error: CSRFError):
         return error_response(
@@ -65,7 +71,7 @@ def register_error_handlers(app: Flask) -> None:
     def handle_http_error(error: HTTPException):
         code = error.code or 500
         if code >= 500:
-            db.session.rollback()
+            roll_back()
         detail = error.description if getattr(error, "gmg_detail", False) else None
         response = error_response(code, detail)
         if code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
@@ -74,7 +80,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def handle_unexpected_error(error: Exception):
-        db.session.rollback()
+        roll_back()
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
         return error_response(InternalServerError.code)
 
@@ -86,3 +92,16 @@ def abort_with(code: int, message: str):
     error = default_exceptions[code](description=message)
     error.gmg_detail = True  # type: ignore[attr-defined]
     raise error
+
+
+def get_child_or_404(model: type[T], child_id: int | None, message: str, **parent: int) -> T | None:
+    """The `model` row `child_id` if it belongs to the given parent (`group_id=3`), else a 404 with `message`.
+
+    No id (a "new" form) gives None.
+    """
+    if not child_id:
+        return None
+    child = db.session.get(model, child_id)
+    if child is None or any(getattr(child, key) != value for key, value in parent.items()):
+        abort_with(404, message)
+    return child

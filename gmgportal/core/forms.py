@@ -4,7 +4,8 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from flask_wtf import FlaskForm
-from wtforms import SubmitField
+from wtforms import SelectMultipleField, SubmitField
+from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.fields.choices import SelectChoice
 
 
@@ -21,6 +22,13 @@ def show_refusal(form: FlaskForm, refusal: Exception) -> None:
         form[field].errors = [*form[field].errors, message]
     else:
         form.form_errors.append(message)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A multiple choice shown as a list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 class ConfirmForm(FlaskForm):

@@ -43,6 +43,11 @@ def has_role(user: Any, *roles: Role) -> bool:
     return bool(user.role_set & set(roles))
 
 
+def is_chair_or_admin(user: Any) -> bool:
+    """Chairs and administrators see everyone's work (jobs, exports, engagement)."""
+    return has_role(user, Role.CHAIR, Role.ADMIN)
+
+
 def authorize(allowed: bool) -> None:
     """Refuse the request with 403 unless `allowed`."""
     if not allowed:

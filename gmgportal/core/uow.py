@@ -60,6 +60,13 @@ def _drop_after_commit(session: Session) -> None:
     session.info.pop(AFTER_COMMIT, None)
 
 
+def roll_back() -> None:
+    """Undo the unit of work, and drop what was to happen after its commit
+    (a session that never reached the database fires no rollback event)."""
+    db.session.rollback()
+    db.session().info.pop(AFTER_COMMIT, None)
+
+
 @contextmanager
 def unit_of_work(*, writes: bool = True) -> Iterator[None]:
     """Run the block as one transaction: commit at the end (reads: end it), or roll back whole."""
@@ -69,9 +76,9 @@ def unit_of_work(*, writes: bool = True) -> Iterator[None]:
             if writes:
                 db.session.commit()
             else:
-                db.session.rollback()
+                roll_back()
         except BaseException:
-            db.session.rollback()
+            roll_back()
             raise
 
 
@@ -114,7 +121,7 @@ def register_request_unit_of_work(app: Flask) -> None:
     @app.after_request
     def commit_or_roll_back(response: Response) -> Response:
         if request.method in SAFE_METHODS or response.status_code >= 400:
-            db.session.rollback()
+            roll_back()
         else:
             db.session.commit()
         return response
@@ -122,5 +129,5 @@ def register_request_unit_of_work(app: Flask) -> None:
     @app.teardown_request
     def roll_back_on_error(exc: BaseException | None) -> None:
         if exc is not None:
-            db.session.rollback()
+            roll_back()
         set_transaction_mode(True)

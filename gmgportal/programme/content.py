@@ -9,20 +9,95 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Optional
 
 import sqlalchemy as sa
+from pydantic import BeforeValidator, Field
 
 from gmgportal.auth.models import Agency
 from gmgportal.core.content import (ContentError, content_digest, content_unchanged, read_yaml,
-                                    register_content_loader, remember_content, require)
+                                    register_content_loader, remember_content)
+from gmgportal.core.schemas import ContentRecord, validate_content
 from gmgportal.extensions import db
 from gmgportal.programme.models import (Activity, Finding, FindingKind, Milestone, Objective, Output, Status, Theme,
                                         WorkingGroup)
 
 
+# --- the file's schema ------------------------------------------------------------
+
+Code = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, (int, float)) else v)]
+
+
+class PersonRecord(ContentRecord):
+    agency: str
+    person: str = ""
+
+
+class GroupRecord(ContentRecord):
+    slug: str = Field(min_length=1, max_length=40)
+    short_name: str = Field(min_length=1, max_length=40)
+    name: str = Field(min_length=1, max_length=200)
+    chair: Optional[PersonRecord] = None
+    co_chair: Optional[PersonRecord] = None
+
+
+class ThemeRecord(ContentRecord):
+    slug: str = Field(min_length=1, max_length=60)
+    name: str = Field(min_length=1, max_length=120)
+    description: str = ""
+    description_file: Optional[str] = None
+
+
+class MilestoneRecord(ContentRecord):
+    title: str = Field(min_length=1, max_length=300)
+    due: dt.date
+    done: Optional[dt.date] = None
+
+
+class ActivityRecord(ContentRecord):
+    number: int = Field(ge=1)
+    title: str = Field(min_length=1, max_length=500)
+    description: str = ""
+    description_file: Optional[str] = None
+    lead: Code
+    partners: list[Code] = []
+    themes: list[str] = []
+    start: Optional[dt.date] = None
+    due: Optional[dt.date] = None
+    status: Status = Status.NOT_STARTED
+    milestones: list[MilestoneRecord] = []
+
+
+class OutputRecord(ContentRecord):
+    code: Code = Field(min_length=1, max_length=20)
+    title: str = Field(min_length=1, max_length=500)
+    description: str = ""
+    description_file: Optional[str] = None
+    activities: list[ActivityRecord] = []
+
+
+class FindingRecord(ContentRecord):
+    key: str = Field(min_length=1, max_length=80)
+    kind: FindingKind
+    activity: Optional[str] = None
+    theme: Optional[str] = None
+    date: dt.date
+    text: str = ""
+    text_file: Optional[str] = None
+
+
+class ProgrammeFile(ContentRecord):
+    group: GroupRecord
+    themes: list[ThemeRecord] = []
+    objectives: list[Annotated[str, Field(min_length=1)]] = []
+    outputs: list[OutputRecord] = Field(min_length=1)
+    findings: list[FindingRecord] = []
+
+
+# --- applying it ---------------------------------------------------------------------
+
 class _File:
-    """One programme file being loaded: its path, and lookups that raise ContentError."""
+    """One programme file being applied: its path, and lookups that raise ContentError with a line."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -30,203 +105,139 @@ class _File:
         self.agencies = {a.code: a for a in db.session.scalars(sa.select(Agency))}
         self.counts = {"outputs": 0, "activities": 0, "milestones": 0, "findings": 0}
 
-    def error(self, record: Any, message: str) -> ContentError:
-        return ContentError(self.path, getattr(record, "line", None), message)
+    def error(self, record: ContentRecord, message: str) -> ContentError:
+        return ContentError(self.path, record.line, message)
 
-    def mapping(self, record: Any, key: str) -> dict:
-        return require(record, key, self.path, dict)
-
-    def records(self, data: Any, key: str, required: bool = False) -> list[dict]:
-        """The list under `key`, every item a mapping."""
-        value = require(data, key, self.path, list) if required else (data.get(key) or [])
-        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-            raise self.error(data, f"'{key}' must be a list of mappings (items starting with '- key: value')")
-        return value
-
-    def agency(self, record: Any, code: Any) -> Agency:
-        agency = self.agencies.get(str(code).strip())
+    def agency(self, record: ContentRecord, code: str) -> Agency:
+        agency = self.agencies.get(code)
         if agency is None:
             known = ", ".join(sorted(self.agencies)) or "none (agencies.yaml loads first)"
             raise self.error(record, f"unknown agency {code!r}; known agencies: {known}")
         return agency
 
-    def date(self, record: Any, key: str, required: bool = True) -> dt.date | None:
-        value = record.get(key)
-        if value in (None, ""):
-            if required:
-                raise self.error(record, f"missing '{key}' (a date such as 2014-05-13)")
-            return None
-        if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        try:
-            return dt.date.fromisoformat(str(value))
-        except ValueError:
-            raise self.error(record, f"'{key}' must be a date such as 2014-05-13, not {value!r}") from None
-
-    def text(self, record: Any, key: str, required: bool = False) -> str:
+    def text(self, record: ContentRecord, key: str, required: bool = False) -> str:
         """`key` inline, or `key_file` naming a Markdown file next to the YAML file."""
-        file_key = f"{key}_file"
-        if record.get(file_key):
-            target = (self.base / str(record[file_key])).resolve()
+        file_name = getattr(record, f"{key}_file")
+        if file_name:
+            target = (self.base / file_name).resolve()
             if self.base.resolve() not in target.parents or not target.is_file():
-                raise self.error(record, f"'{file_key}': no file {record[file_key]!r} in {self.base.name}/")
+                raise self.error(record, f"'{key}_file': no file {file_name!r} in {self.base.name}/")
             return target.read_text(encoding="utf-8").strip()
-        value = record.get(key)
-        if value in (None, ""):
-            if required:
-                raise self.error(record, f"missing '{key}' or '{file_key}'")
-            return ""
-        if not isinstance(value, str):
-            raise self.error(record, f"'{key}' must be text")
-        return value.strip()
-
-    def choice(self, record: Any, key: str, enum_class, default=None):
-        value = record.get(key, default)
-        try:
-            return enum_class(value)
-        except ValueError:
-            allowed = ", ".join(m.value for m in enum_class)
-            raise self.error(record, f"'{key}' must be one of {allowed}, not {value!r}") from None
+        value = getattr(record, key)
+        if required and not value:
+            raise self.error(record, f"missing '{key}' or '{key}_file'")
+        return value
 
 
-def _load_group(f: _File, data: Any) -> WorkingGroup:
-    if not isinstance(data, dict):
-        raise ContentError(f.path, None, "the file must be a mapping with 'group', 'outputs', ...")
-    record = f.mapping(data, "group")
-    slug = require(record, "slug", f.path).strip()
-    group = db.session.scalar(sa.select(WorkingGroup).where(WorkingGroup.slug == slug)) or WorkingGroup(slug=slug)
+def _load_group(f: _File, record: GroupRecord) -> WorkingGroup:
+    group = db.session.scalar(sa.select(WorkingGroup).where(WorkingGroup.slug == record.slug))
+    group = group or WorkingGroup(slug=record.slug)
     db.session.add(group)
-    group.short_name = require(record, "short_name", f.path).strip()
-    group.name = require(record, "name", f.path).strip()
+    group.short_name, group.name = record.short_name, record.name
     for role in ("chair", "co_chair"):
-        person = record.get(role)
-        if person is not None and not isinstance(person, dict):
-            raise f.error(record, f"'{role}' must be a mapping with 'agency' and 'person'")
-        agency = f.agency(person, require(person, "agency", f.path)) if person else None
-        setattr(group, f"{role}_agency", agency)
-        setattr(group, f"{role}_person", (person or {}).get("person", "") or "")
+        person = getattr(record, role)
+        setattr(group, f"{role}_agency", f.agency(person, person.agency) if person else None)
+        setattr(group, f"{role}_person", person.person if person else "")
     return group
 
 
-def _load_themes(f: _File, data: dict) -> dict[str, Theme]:
+def _load_themes(f: _File, records: list[ThemeRecord]) -> dict[str, Theme]:
     themes = {t.slug: t for t in db.session.scalars(sa.select(Theme))}
-    for position, record in enumerate(f.records(data, "themes"), start=1):
-        slug = require(record, "slug", f.path).strip()
-        theme = themes.get(slug) or Theme(slug=slug)
+    for position, record in enumerate(records, start=1):
+        theme = themes.get(record.slug) or Theme(slug=record.slug)
         db.session.add(theme)
-        theme.name, theme.description, theme.position = (
-            require(record, "name", f.path).strip(), f.text(record, "description"), position)
-        themes[slug] = theme
+        theme.name, theme.description, theme.position = record.name, f.text(record, "description"), position
+        themes[record.slug] = theme
     return themes
 
 
-def _load_objectives(f: _File, group: WorkingGroup, data: dict) -> None:
-    texts = data.get("objectives") or []
-    if not isinstance(texts, list) or not all(isinstance(t, str) and t.strip() for t in texts):
-        raise ContentError(f.path, getattr(data, "line", None), "'objectives' must be a list of texts")
+def _load_objectives(group: WorkingGroup, texts: list[str]) -> None:
     existing = {o.position: o for o in group.objectives}
     for position, text in enumerate(texts, start=1):
         objective = existing.pop(position, None) or Objective(position=position)
         if objective not in group.objectives:
             group.objectives.append(objective)
-        objective.text = text.strip()
+        objective.text = text
     for stale in existing.values():
         group.objectives.remove(stale)
 
 
-def _load_outputs(f: _File, group: WorkingGroup, data: dict, themes: dict[str, Theme]) -> dict[str, Activity]:
+def _load_outputs(f: _File, group: WorkingGroup, records: list[OutputRecord],
+                  themes: dict[str, Theme]) -> dict[str, Activity]:
     by_ref: dict[str, Activity] = {}
     outputs = {o.code: o for o in group.outputs}
     seen: set[str] = set()
-    for position, record in enumerate(f.records(data, "outputs", required=True), start=1):
-        code = str(require(record, "code", f.path, (str, int, float))).strip()
-        if code in seen:
-            raise f.error(record, f"output {code} appears twice")
-        seen.add(code)
-        output = outputs.get(code) or Output(code=code)
+    for position, record in enumerate(records, start=1):
+        if record.code in seen:
+            raise f.error(record, f"output {record.code} appears twice")
+        seen.add(record.code)
+        output = outputs.get(record.code) or Output(code=record.code)
         if output not in group.outputs:
             group.outputs.append(output)
-        output.title, output.description, output.position = (
-            require(record, "title", f.path).strip(), f.text(record, "description"), position)
+        output.title, output.description, output.position = record.title, f.text(record, "description"), position
         f.counts["outputs"] += 1
-        for activity in _load_activities(f, output, record, themes):
+        for activity in _load_activities(f, output, record.activities, themes):
             by_ref[activity.ref] = activity
     return by_ref
 
 
-def _load_activities(f: _File, output: Output, data: dict, themes: dict[str, Theme]) -> list[Activity]:
+def _load_activities(f: _File, output: Output, records: list[ActivityRecord],
+                     themes: dict[str, Theme]) -> list[Activity]:
     existing = {a.number: a for a in output.activities}
-    loaded = []
-    for record in f.records(data, "activities"):
-        number = require(record, "number", f.path, int)
-        if any(a.number == number for a in loaded):
-            raise f.error(record, f"activity {output.code} ({number}) appears twice")
-        activity = existing.get(number)
-        if activity is None:
-            activity = Activity(number=number, status=f.choice(record, "status", Status, Status.NOT_STARTED.value))
+    loaded: list[Activity] = []
+    for record in records:
+        if any(a.number == record.number for a in loaded):
+            raise f.error(record, f"activity {output.code} ({record.number}) appears twice")
+        activity = existing.get(record.number)
+        if activity is None:  # the file's status is the starting status only
+            activity = Activity(number=record.number, status=record.status)
             output.activities.append(activity)
-        else:
-            f.choice(record, "status", Status, Status.NOT_STARTED.value)  # still validated
-        activity.title = require(record, "title", f.path).strip()
-        activity.description = f.text(record, "description")
-        lead = f.agency(record, require(record, "lead", f.path))
-        activity.lead_agency = lead
-        partner_codes = record.get("partners") or []
-        if not isinstance(partner_codes, list):
-            raise f.error(record, "'partners' must be a list of agency codes")
-        activity.partners = [f.agency(record, c) for c in partner_codes if str(c).strip() != lead.code]
-        theme_slugs = record.get("themes") or []
-        unknown = [s for s in theme_slugs if s not in themes]
+        activity.title, activity.description = record.title, f.text(record, "description")
+        activity.lead_agency = lead = f.agency(record, record.lead)
+        activity.partners = [f.agency(record, code) for code in record.partners if code != lead.code]
+        unknown = [slug for slug in record.themes if slug not in themes]
         if unknown:
-            raise f.error(record, f"unknown theme(s) {', '.join(map(str, unknown))}; known: {', '.join(themes)}")
-        activity.themes = [themes[s] for s in theme_slugs]
-        activity.start_date, activity.due_date = f.date(record, "start", False), f.date(record, "due", False)
-        if activity.start_date and activity.due_date and activity.due_date < activity.start_date:
+            raise f.error(record, f"unknown theme(s) {', '.join(unknown)}; known: {', '.join(themes)}")
+        activity.themes = [themes[slug] for slug in record.themes]
+        if record.start and record.due and record.due < record.start:
             raise f.error(record, "'due' is before 'start'")
-        _load_milestones(f, activity, record)
+        activity.start_date, activity.due_date = record.start, record.due
+        _load_milestones(f, activity, record.milestones)
         f.counts["activities"] += 1
         loaded.append(activity)
     return loaded
 
 
-def _load_milestones(f: _File, activity: Activity, data: dict) -> None:
+def _load_milestones(f: _File, activity: Activity, records: list[MilestoneRecord]) -> None:
     existing = {m.title: m for m in activity.milestones}
-    for record in f.records(data, "milestones"):
-        title = require(record, "title", f.path).strip()
-        milestone = existing.get(title) or Milestone(title=title)
+    for record in records:
+        milestone = existing.get(record.title) or Milestone(title=record.title)
         if milestone not in activity.milestones:
             activity.milestones.append(milestone)
-        milestone.due_date = f.date(record, "due")
-        done = f.date(record, "done", False)
-        if done is not None or milestone.id is None:
-            milestone.done_date = done  # a done date recorded in the portal is not undone by the file
+        milestone.due_date = record.due
+        if record.done is not None or milestone.id is None:
+            milestone.done_date = record.done  # a done date recorded in the portal is not undone by the file
         f.counts["milestones"] += 1
 
 
-def _load_findings(f: _File, group: WorkingGroup, data: dict, activities: dict[str, Activity],
+def _load_findings(f: _File, group: WorkingGroup, records: list[FindingRecord], activities: dict[str, Activity],
                    themes: dict[str, Theme]) -> None:
     existing = {x.content_key: x for x in group.findings if x.content_key}
     seen: set[str] = set()
-    for record in f.records(data, "findings"):
-        key = require(record, "key", f.path).strip()
-        if key in seen:
-            raise f.error(record, f"finding key {key!r} appears twice")
-        seen.add(key)
-        finding = existing.get(key) or Finding(content_key=key)
+    for record in records:
+        if record.key in seen:
+            raise f.error(record, f"finding key {record.key!r} appears twice")
+        seen.add(record.key)
+        if record.activity is not None and record.activity not in activities:
+            raise f.error(record, f"unknown activity {record.activity!r}; write it like \"1.2 (1)\"")
+        if record.theme is not None and record.theme not in themes:
+            raise f.error(record, f"unknown theme {record.theme!r}")
+        finding = existing.get(record.key) or Finding(content_key=record.key)
         if finding not in group.findings:
             group.findings.append(finding)
-        finding.kind = f.choice(record, "kind", FindingKind)
-        finding.text = f.text(record, "text", required=True)
-        finding.noted_on = f.date(record, "date")
-        ref, theme_slug = record.get("activity"), record.get("theme")
-        if ref is not None and str(ref) not in activities:
-            raise f.error(record, f"unknown activity {ref!r}; write it like \"1.2 (1)\"")
-        if theme_slug is not None and theme_slug not in themes:
-            raise f.error(record, f"unknown theme {theme_slug!r}")
-        finding.activity = activities.get(str(ref)) if ref is not None else None
-        finding.theme = themes.get(theme_slug) if theme_slug is not None else None
+        finding.kind, finding.text, finding.noted_on = record.kind, f.text(record, "text", required=True), record.date
+        finding.activity = activities.get(record.activity) if record.activity else None
+        finding.theme = themes.get(record.theme) if record.theme else None
         f.counts["findings"] += 1
 
 
@@ -238,15 +249,15 @@ def programme_files(path: Path) -> list[Path]:
 
 def load_programme_file(path: Path, options: dict | None = None) -> str:
     f = _File(path)
-    data = read_yaml(path)
+    data = validate_content(ProgrammeFile, read_yaml(path), path)
     key, digest = f"programme/{path.name}", content_digest(programme_files(path))
     if content_unchanged(key, digest, options or {}):
         return f"programme {path.stem}: unchanged since the last load (edits made in the portal are kept)"
-    group = _load_group(f, data)
-    themes = _load_themes(f, data)
-    _load_objectives(f, group, data)
-    activities = _load_outputs(f, group, data, themes)
-    _load_findings(f, group, data, activities, themes)
+    group = _load_group(f, data.group)
+    themes = _load_themes(f, data.themes)
+    _load_objectives(group, data.objectives)
+    activities = _load_outputs(f, group, data.outputs, themes)
+    _load_findings(f, group, data.findings, activities, themes)
     remember_content(key, digest)
     db.session.flush()
     c = f.counts

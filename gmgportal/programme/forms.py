@@ -5,22 +5,17 @@ import datetime as dt
 from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
-from wtforms import (DateField, IntegerField, MultipleFileField, SelectField, SelectMultipleField, StringField,
+from wtforms import (DateField, IntegerField, MultipleFileField, SelectField, StringField,
                      SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, DateInput, ListWidget
+from wtforms.widgets import DateInput
 
 from gmgportal.core.clock import today
-from gmgportal.core.forms import select_choices
+from gmgportal.core.forms import MultiCheckboxField, select_choices
 from gmgportal.programme.models import FindingKind, Status
 
 DATE_HINT = "For example 2014-05-13 (year-month-day)."
 STATUS_CHOICES = select_choices((s.value, s.label) for s in Status)
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class KeptDateInput(DateInput):

@@ -22,7 +22,7 @@ from gmgportal.core.attachments import (
     safe_download_name,
     send_stored_file,
 )
-from gmgportal.core.errors import Refused, abort_with
+from gmgportal.core.errors import Refused, abort_with, get_child_or_404
 from gmgportal.core.forms import ConfirmForm, select_choices, show_refusal
 from gmgportal.core.markdown import render_markdown
 from gmgportal.core.permissions import authorize
@@ -263,9 +263,7 @@ def _require_chair() -> None:
 def edit_output(slug: str, output_id: int | None):
     _require_chair()
     group = _group_or_404(slug)
-    output = db.session.get(Output, output_id) if output_id else None
-    if output_id and (output is None or output.group_id != group.id):
-        abort_with(404, "There is no such output in this working group.")
+    output = get_child_or_404(Output, output_id, "There is no such output in this working group.", group_id=group.id)
     form = OutputForm(obj=output)
     if form.validate_on_submit():
         try:
@@ -325,9 +323,8 @@ def edit_activity(slug: str, activity_id: int | None):
 def edit_milestone(activity_id: int, milestone_id: int | None):
     _require_chair()
     activity = queries.get_activity(activity_id) or abort_with(404, "There is no such activity.")
-    milestone = db.session.get(Milestone, milestone_id) if milestone_id else None
-    if milestone_id and (milestone is None or milestone.activity_id != activity.id):
-        abort_with(404, "There is no such milestone on this activity.")
+    milestone = get_child_or_404(Milestone, milestone_id, "There is no such milestone on this activity.",
+                                 activity_id=activity.id)
     form = MilestoneForm(obj=milestone)
     if form.validate_on_submit():
         operations.save_milestone(activity, milestone, title=form.title.data, due_date=form.due_date.data,
@@ -341,9 +338,8 @@ def edit_milestone(activity_id: int, milestone_id: int | None):
 @bp.route("/activities/<int:activity_id>/milestones/<int:milestone_id>/delete", methods=["GET", "POST"])
 def delete_milestone(activity_id: int, milestone_id: int):
     _require_chair()
-    milestone = db.session.get(Milestone, milestone_id)
-    if milestone is None or milestone.activity_id != activity_id:
-        abort_with(404, "There is no such milestone on this activity.")
+    milestone = get_child_or_404(Milestone, milestone_id, "There is no such milestone on this activity.",
+                                 activity_id=activity_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         activity, title = milestone.activity, milestone.title
@@ -370,9 +366,7 @@ def findings(slug: str):
 def edit_finding(slug: str, finding_id: int | None):
     _require_chair()
     group = _group_or_404(slug)
-    finding = db.session.get(Finding, finding_id) if finding_id else None
-    if finding_id and (finding is None or finding.group_id != group.id):
-        abort_with(404, "There is no such finding in this working group.")
+    finding = get_child_or_404(Finding, finding_id, "There is no such finding in this working group.", group_id=group.id)
     form = FindingForm(obj=finding)
     form.activity_id.choices = select_choices([(0, "None")] + [(a.id, f"{a.ref} {a.title[:70]}")
                                                                for a in queries.group_activities(group)])
@@ -396,9 +390,7 @@ def edit_finding(slug: str, finding_id: int | None):
 def delete_finding(slug: str, finding_id: int):
     _require_chair()
     group = _group_or_404(slug)
-    finding = db.session.get(Finding, finding_id)
-    if finding is None or finding.group_id != group.id:
-        abort_with(404, "There is no such finding in this working group.")
+    finding = get_child_or_404(Finding, finding_id, "There is no such finding in this working group.", group_id=group.id)
     form = ConfirmForm()
     if form.validate_on_submit():
         operations.delete_finding(finding)
