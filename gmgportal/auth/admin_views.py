@@ -1,15 +1,19 @@
 """Admin pages: users, agencies and the audit log."""
 from __future__ import annotations
 
+import datetime as dt
+from typing import Optional
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from werkzeug.exceptions import BadRequest
+from pydantic import Field
 
 from gmgportal.auth import services
 from gmgportal.auth.forms import AgencyForm, NewUserForm, UserForm
 from gmgportal.auth.models import Agency, AgencyKind, User
 from gmgportal.core.audit import audit_filter_choices, audit_query
 from gmgportal.core.errors import Refused
+from gmgportal.core.filters import OptionalId, QueryFilters, parse_filters
 from gmgportal.core.forms import ConfirmForm, select_choices, show_refusal
 from gmgportal.core.permissions import Role, role_required
 from gmgportal.core.tables import Sort
@@ -29,15 +33,27 @@ def index():
     return redirect(url_for("admin.users"))
 
 
+class UserFilters(QueryFilters):
+    agency: OptionalId = None
+    role: Optional[Role] = None
+
+
+class AuditFilters(QueryFilters):
+    action: Optional[str] = Field(None, max_length=40)
+    object_type: Optional[str] = Field(None, max_length=60)
+    actor: Optional[str] = Field(None, max_length=255)
+    date_from: Optional[dt.date] = None
+    date_to: Optional[dt.date] = None
+
+
 @bp.get("/users")
 def users():
-    agency_id = request.args.get("agency", type=int)
-    role_value = request.args.get("role") or None
-    role = Role(role_value) if role_value in {r.value for r in Role} else None
+    filters = parse_filters(UserFilters, request.args)
     sort = Sort.parse(request.args, services.USER_SORTS, default="name")
-    return render_template("admin/users.html", users=services.list_users(agency_id, role, sort=sort),
+    return render_template("admin/users.html", users=services.list_users(filters.agency, filters.role, sort=sort),
                            agencies=services.list_agencies(), roles=list(Role), sort=sort,
-                           args=request.args.to_dict(), selected_agency=agency_id, selected_role=role_value)
+                           args=request.args.to_dict(), selected_agency=filters.agency,
+                           selected_role=filters.role.value if filters.role else None)
 
 
 def _user_form(user: User | None = None) -> UserForm:
@@ -132,28 +148,11 @@ def edit_agency(agency_id: int):
     return render_template("admin/agency_form.html", form=form, agency=agency)
 
 
-def _date_arg(name: str):
-    import datetime as dt
-
-    value = request.args.get(name) or ""
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as error:
-        raise BadRequest(f"{name} must be a date like 2014-05-13") from error
-
-
 @bp.get("/audit")
 def audit_log():
-    filters = {
-        "action": request.args.get("action") or None,
-        "object_type": request.args.get("object_type") or None,
-        "actor": request.args.get("actor") or None,
-        "date_from": _date_arg("date_from"),
-        "date_to": _date_arg("date_to"),
-    }
-    page = db.paginate(audit_query(**filters), per_page=50, error_out=False)
+    filters = parse_filters(AuditFilters, request.args)
+    page = db.paginate(audit_query(**filters.model_dump(exclude={"page"})), page=filters.page, per_page=50,
+                       error_out=False)
     actions, object_types = audit_filter_choices()
     return render_template("admin/audit.html", page=page, actions=actions, object_types=object_types,
                            args=request.args)

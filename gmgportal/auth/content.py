@@ -8,7 +8,7 @@ from gmgportal.auth.passwords import hash_password
 from gmgportal.auth.services import get_agency_by_code, get_user_by_email, normalise_email, set_roles
 from pydantic import EmailStr, Field
 
-from gmgportal.core.content import (ContentError, content_digest, content_unchanged, read_yaml,
+from gmgportal.core.content import (ContentError, content_digest, content_unchanged, get_or_add, read_yaml,
                                     register_content_loader, remember_content)
 from gmgportal.core.permissions import Role
 from gmgportal.core.schemas import ContentRecord, validate_content
@@ -45,14 +45,11 @@ def load_agencies(content_dir: Path, options: dict) -> str:
         return "agencies: unchanged since the last load (edits made in the portal are kept)"
     created = updated = 0
     for record in records:
-        agency = get_agency_by_code(record.code)
-        if agency is None:
-            db.session.add(Agency(code=record.code, name=record.name, kind=record.kind))
-            db.session.flush()
-            created += 1
-        elif (agency.name, agency.kind) != (record.name, record.kind):
+        agency, new = get_or_add(Agency, code=record.code)
+        if new or (agency.name, agency.kind) != (record.name, record.kind):
             agency.name, agency.kind = record.name, record.kind
-            updated += 1
+            created, updated = created + new, updated + (not new)
+        db.session.flush()
     remember_content("agencies.yaml", digest)
     return f"agencies: {created} created, {updated} updated, {len(records)} in file"
 

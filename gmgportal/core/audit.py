@@ -17,6 +17,7 @@ from flask import has_request_context, request
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Mapped, Mapper, Session, mapped_column
 
+from gmgportal.core.clock import end_of_day, start_of_day
 from gmgportal.core.models import UTCDateTime, utcnow
 from gmgportal.extensions import db
 
@@ -191,9 +192,9 @@ def audit_query(*, action: str | None = None, object_type: str | None = None, ac
     if actor:
         query = query.where(AuditEvent.actor_label.ilike(f"%{actor.strip()}%"))
     if date_from:
-        query = query.where(AuditEvent.at >= dt.datetime.combine(date_from, dt.time(), dt.timezone.utc))
+        query = query.where(AuditEvent.at >= start_of_day(date_from))
     if date_to:
-        query = query.where(AuditEvent.at < dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(), dt.timezone.utc))
+        query = query.where(AuditEvent.at < end_of_day(date_to))
     return query
 
 

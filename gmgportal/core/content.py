@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, TypeVar
 
 import sqlalchemy as sa
 import yaml
@@ -19,6 +19,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from gmgportal.core.models import UTCDateTime, utcnow
 from gmgportal.extensions import db
+
+T = TypeVar("T")
 
 
 class ContentError(Exception):
@@ -66,23 +68,6 @@ def read_yaml(path: Path) -> Any:
         raise ContentError(path, line, f"not valid YAML: {error.problem}") from error
 
 
-def require(record: dict, key: str, path: Path, kind: type | tuple[type, ...] = str) -> Any:
-    """The value of `key` in `record`, or a ContentError naming file and line."""
-    line = getattr(record, "line", None)
-    if key not in record or record[key] in (None, ""):
-        raise ContentError(path, line, f"missing '{key}'")
-    value = record[key]
-    if not isinstance(value, kind):
-        raise ContentError(path, line, f"'{key}' must be {_kind_name(kind)}")
-    return value
-
-
-def _kind_name(kind: type | tuple[type, ...]) -> str:
-    names = {str: "text", int: "a whole number", list: "a list", dict: "a mapping", bool: "true or false"}
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    return " or ".join(names.get(k, k.__name__) for k in kinds)
-
-
 class ContentVersion(db.Model):
     """The digest of the content last loaded under `key` (a file, or a file and its texts).
 
@@ -113,12 +98,22 @@ def content_unchanged(key: str, digest: str, options: dict) -> bool:
     return stored == digest
 
 
+def get_or_add(model: type[T], **natural_key: Any) -> tuple[T, bool]:
+    """The row of `model` with this natural key (`slug="twg1"`), or a new one added to the session.
+
+    Content loaders match records by natural keys, so a second load updates in place. Returns (row, created).
+    """
+    row = db.session.scalar(sa.select(model).filter_by(**natural_key))
+    if row is not None:
+        return row, False
+    row = model(**natural_key)
+    db.session.add(row)
+    return row, True
+
+
 def remember_content(key: str, digest: str) -> None:
-    version = db.session.scalar(sa.select(ContentVersion).where(ContentVersion.key == key))
-    if version is None:
-        db.session.add(ContentVersion(key=key, sha256=digest))
-    else:
-        version.sha256 = digest
+    version, _ = get_or_add(ContentVersion, key=key)
+    version.sha256 = digest
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from pydantic import BeforeValidator, Field
 
 from gmgportal.auth.models import Agency
-from gmgportal.core.content import (ContentError, content_digest, content_unchanged, read_yaml,
+from gmgportal.core.content import (ContentError, content_digest, content_unchanged, get_or_add, read_yaml,
                                     register_content_loader, remember_content)
 from gmgportal.core.schemas import ContentRecord, validate_content
 from gmgportal.extensions import db
@@ -130,9 +130,7 @@ class _File:
 
 
 def _load_group(f: _File, record: GroupRecord) -> WorkingGroup:
-    group = db.session.scalar(sa.select(WorkingGroup).where(WorkingGroup.slug == record.slug))
-    group = group or WorkingGroup(slug=record.slug)
-    db.session.add(group)
+    group, _ = get_or_add(WorkingGroup, slug=record.slug)
     group.short_name, group.name = record.short_name, record.name
     for role in ("chair", "co_chair"):
         person = getattr(record, role)

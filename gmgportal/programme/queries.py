@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from typing import Iterable, Optional
 
 import sqlalchemy as sa
+from pydantic import Field
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from gmgportal.auth.models import Agency, AgencyKind
+from gmgportal.core.filters import OptionalId, QueryFilters
 from gmgportal.core.sql import first_per
 from gmgportal.extensions import db
 from gmgportal.programme.models import (
@@ -73,32 +75,13 @@ def list_agencies() -> list[Agency]:
     return list(db.session.scalars(sa.select(Agency).order_by(Agency.code)))
 
 
-@dataclass(frozen=True)
-class ActivityFilters:
-    output_id: Optional[int] = None
-    agency_id: Optional[int] = None
+class ActivityFilters(QueryFilters):
+    """The overview's and the timeline's filters (`?output=3&agency=2&status=at_risk&theme=1&page=2`)."""
+
+    output_id: OptionalId = Field(None, alias="output")
+    agency_id: OptionalId = Field(None, alias="agency")
     status: Optional[Status] = None
-    theme_id: Optional[int] = None
-
-    @classmethod
-    def parse(cls, args) -> "ActivityFilters":
-        """Filters from query-string values; anything malformed is ignored, never a 500."""
-        def as_int(name: str) -> Optional[int]:
-            value = (args.get(name) or "").strip()
-            return int(value) if value.isdigit() and len(value) < 10 else None
-
-        status_value = args.get("status") or ""
-        status = Status(status_value) if status_value in {s.value for s in Status} else None
-        return cls(as_int("output"), as_int("agency"), status, as_int("theme"))
-
-    def as_args(self) -> dict[str, str]:
-        values = {"output": self.output_id, "agency": self.agency_id,
-                  "status": self.status.value if self.status else None, "theme": self.theme_id}
-        return {k: str(v) for k, v in values.items() if v}
-
-    @property
-    def active(self) -> bool:
-        return bool(self.as_args())
+    theme_id: OptionalId = Field(None, alias="theme")
 
 
 def involving_agency(agency_id: int):

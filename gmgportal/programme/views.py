@@ -23,6 +23,7 @@ from gmgportal.core.attachments import (
     send_stored_file,
 )
 from gmgportal.core.errors import Refused, abort_with, get_child_or_404
+from gmgportal.core.filters import page_number, parse_filters
 from gmgportal.core.forms import ConfirmForm, select_choices, show_refusal
 from gmgportal.core.markdown import render_markdown
 from gmgportal.core.permissions import authorize
@@ -83,11 +84,6 @@ def _group_or_404(slug: str):
     return group
 
 
-def _page() -> int:
-    page = request.args.get("page", 1, type=int)
-    return page if 0 < page < 100_000 else 1
-
-
 # --- reading pages -------------------------------------------------------------
 
 @bp.get("/")
@@ -105,8 +101,8 @@ def _filter_choices() -> dict:
 @bp.get("/<slug>/")
 def overview(slug: str):
     group = _group_or_404(slug)
-    filters = queries.ActivityFilters.parse(request.args)
-    page = queries.paginate_activities(group, filters, _page())
+    filters = parse_filters(queries.ActivityFilters, request.args)
+    page = queries.paginate_activities(group, filters, filters.page)
     ids, today = [a.id for a in page.items], clock.today()
     return render_template(
         "programme/overview.html", group=group, filters=filters, page=page,
@@ -118,7 +114,7 @@ def overview(slug: str):
 @bp.get("/<slug>/activities.<any(csv, xlsx):fmt>")
 def export_activities(slug: str, fmt: str):
     group = _group_or_404(slug)
-    filters = queries.ActivityFilters.parse(request.args)
+    filters = parse_filters(queries.ActivityFilters, request.args)
     today = clock.today()
     table = exports.activity_table(group, filters, today)
     name = f"{group.slug}-activities-{today.isoformat()}.{fmt}"
@@ -129,8 +125,8 @@ def export_activities(slug: str, fmt: str):
 @bp.get("/<slug>/timeline")
 def timeline(slug: str):
     group = _group_or_404(slug)
-    filters = queries.ActivityFilters.parse(request.args)
-    page = queries.timeline_activities(group, filters, _page())
+    filters = parse_filters(queries.ActivityFilters, request.args)
+    page = queries.timeline_activities(group, filters, filters.page)
     today = clock.today()
     chart = build_timeline(page.items, queries.group_milestones_span(group), today,
                            lambda a: url_for("programme.activity", activity_id=a.id))
@@ -155,7 +151,7 @@ def theme(slug: str, theme_slug: str):
     if theme is None:
         abort_with(404, "There is no cross-cutting theme at this address.")
     filters = queries.ActivityFilters(theme_id=theme.id)
-    page = queries.paginate_activities(group, filters, _page())
+    page = queries.paginate_activities(group, filters, page_number(request.args))
     ids, today = [a.id for a in page.items], clock.today()
     return render_template("programme/theme.html", group=group, theme=theme, page=page, filters=filters,
                            latest=queries.latest_updates(ids, today), next_milestones=queries.next_milestones(ids, today),
@@ -166,7 +162,7 @@ def theme(slug: str, theme_slug: str):
 @bp.get("/activities/<int:activity_id>")
 def activity(activity_id: int):
     activity = queries.get_activity(activity_id) or abort_with(404, "There is no such activity.")
-    updates = queries.paginate_updates(activity, _page())
+    updates = queries.paginate_updates(activity, page_number(request.args))
     return render_template("programme/activity.html", activity=activity, group=activity.output.group,
                            updates=updates, today=clock.today())
 

@@ -1,4 +1,5 @@
 import csv
+from html import unescape
 import datetime as dt
 import io
 
@@ -40,9 +41,18 @@ def test_overview_filters_by_output_agency_status_and_theme(auth, client, people
 
 @pytest.mark.parametrize("query", ["output=abc", "status=finished", "agency=-1", "theme=99999999999999",
                                    "page=0", "page=abc", "page=99999999999"])
-def test_overview_ignores_malformed_filters_instead_of_failing(auth, client, people, twg1, query):
+def test_malformed_filters_are_a_400_page_naming_the_argument(auth, client, people, twg1, query):
     auth.login("focal.iom@example.org")
-    assert client.get(f"/programme/twg1/?{query}").status_code == 200
+    for path in ("/programme/twg1/", "/programme/twg1/timeline"):
+        response = client.get(f"{path}?{query}")
+        assert response.status_code == 400
+        assert f"'{query.split('=')[0]}'" in unescape(response.get_data(as_text=True))
+
+
+def test_empty_filter_values_mean_no_filter(auth, client, people, twg1):
+    auth.login("focal.iom@example.org")
+    html = client.get("/programme/twg1/?output=&agency=&status=&theme=").get_data(as_text=True)
+    assert "Clear filters" not in html and "1.3 (2)" in html
 
 
 def test_timeline_draws_activities_milestones_and_marks_overdue_ones(auth, client, people, twg1):
