@@ -67,36 +67,36 @@ def _user_form(user: User | None = None) -> UserForm:
 @bp.route("/users/new", methods=["GET", "POST"])
 def new_user():
     form = _user_form()
-    if form.validate_on_submit():
-        try:
-            user = services.create_user(form.email.data, form.name.data, db.session.get(Agency, form.agency_id.data),
-                                        form.password.data, [Role(r) for r in form.roles.data], form.time_zone.data,
-                                        active=form.active.data)
-        except Refused as refusal:
-            show_refusal(form, refusal)
-        else:
-            flash(f"User {user.name} ({user.email}) created.", "success")
-            return redirect(url_for("admin.users"))
+    if form.validate_on_submit() and (user := _save_user(form, None)):
+        flash(f"User {user.name} ({user.email}) created.", "success")
+        return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=None)
+
+
+def _save_user(form: UserForm, user: User | None) -> User | None:
+    """Create or change the user from the form; a refusal goes on the form and gives None."""
+    fields = {"email": form.email.data, "name": form.name.data, "agency": db.session.get(Agency, form.agency_id.data),
+              "roles": [Role(r) for r in form.roles.data], "time_zone": form.time_zone.data,
+              "active": form.active.data}
+    try:
+        if user is None:
+            return services.create_user(password=form.password.data, **fields)
+        services.update_user(user, acting=current_user, **fields)
+    except Refused as refusal:
+        show_refusal(form, refusal)
+        return None
+    if form.password.data:
+        services.change_password(user, form.password.data)
+    return user
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
 def edit_user(user_id: int):
     user = db.get_or_404(User, user_id)
     form = _user_form(user)
-    if form.validate_on_submit():
-        try:
-            services.update_user(user, email=form.email.data, name=form.name.data,
-                                 agency=db.session.get(Agency, form.agency_id.data),
-                                 roles=[Role(r) for r in form.roles.data], active=form.active.data,
-                                 time_zone=form.time_zone.data, acting=current_user)
-        except Refused as refusal:
-            show_refusal(form, refusal)
-        else:
-            if form.password.data:
-                services.change_password(user, form.password.data)
-            flash(f"User {user.name} saved.", "success")
-            return redirect(url_for("admin.users"))
+    if form.validate_on_submit() and _save_user(form, user):
+        flash(f"User {user.name} saved.", "success")
+        return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user)
 
 

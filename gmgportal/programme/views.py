@@ -254,11 +254,16 @@ def _require_chair() -> None:
     authorize(can_manage_programme(current_user))
 
 
+def _chair_group(slug: str):
+    """The group of a chairs' page: 403 for others, 404 for an unknown group."""
+    _require_chair()
+    return _group_or_404(slug)
+
+
 @bp.route("/<slug>/outputs/new", methods=["GET", "POST"], defaults={"output_id": None})
 @bp.route("/<slug>/outputs/<int:output_id>/edit", methods=["GET", "POST"])
 def edit_output(slug: str, output_id: int | None):
-    _require_chair()
-    group = _group_or_404(slug)
+    group = _chair_group(slug)
     output = get_child_or_404(Output, output_id, "There is no such output in this working group.", group_id=group.id)
     form = OutputForm(obj=output)
     if form.validate_on_submit():
@@ -293,8 +298,7 @@ def _activity_form(group, activity: Activity | None) -> ActivityForm:
 @bp.route("/<slug>/activities/new", methods=["GET", "POST"], defaults={"activity_id": None})
 @bp.route("/<slug>/activities/<int:activity_id>/edit", methods=["GET", "POST"])
 def edit_activity(slug: str, activity_id: int | None):
-    _require_chair()
-    group = _group_or_404(slug)
+    group = _chair_group(slug)
     activity = queries.get_activity(activity_id) if activity_id else None
     if activity_id and (activity is None or activity.output.group_id != group.id):
         abort_with(404, "There is no such activity in this working group.")
@@ -360,8 +364,7 @@ def findings(slug: str):
 @bp.route("/<slug>/findings/new", methods=["GET", "POST"], defaults={"finding_id": None})
 @bp.route("/<slug>/findings/<int:finding_id>/edit", methods=["GET", "POST"])
 def edit_finding(slug: str, finding_id: int | None):
-    _require_chair()
-    group = _group_or_404(slug)
+    group = _chair_group(slug)
     finding = get_child_or_404(Finding, finding_id, "There is no such finding in this working group.", group_id=group.id)
     form = FindingForm(obj=finding)
     form.activity_id.choices = select_choices([(0, "None")] + [(a.id, f"{a.ref} {a.title[:70]}")
@@ -384,8 +387,7 @@ def edit_finding(slug: str, finding_id: int | None):
 
 @bp.route("/<slug>/findings/<int:finding_id>/delete", methods=["GET", "POST"])
 def delete_finding(slug: str, finding_id: int):
-    _require_chair()
-    group = _group_or_404(slug)
+    group = _chair_group(slug)
     finding = get_child_or_404(Finding, finding_id, "There is no such finding in this working group.", group_id=group.id)
     form = ConfirmForm()
     if form.validate_on_submit():
