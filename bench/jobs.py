@@ -13,7 +13,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from config import DevelopmentConfig
-from gmgportal.jobs.registry import register_task
+from gmgportal.jobs.registry import add_tasks, register_task
 
 LATENCY_SAMPLES = 25
 THROUGHPUT_JOBS = 300
@@ -47,6 +47,7 @@ def _make_app(folder: Path, redis_url: str = "", prefix: str = "gmgbench"):
         "JOBS_QUEUE_FILE": str(folder / "queue.sqlite3"), "REDIS_URL": redis_url, "REDIS_KEY_PREFIX": prefix,
         "PASSWORD_HASH_MEMORY_KIB": 8, "PASSWORD_HASH_TIME_COST": 1})
     app = create_app(config)
+    add_tasks(app, _noop)
     with app.app_context():
         db.create_all()
     return app
@@ -61,23 +62,21 @@ def _wait(predicate, timeout: float = 60) -> None:
 
 
 def _done_count() -> int:
-    from gmgportal.core.sqlite import sqlite_read_only
+    from gmgportal.core.uow import unit_of_work
     from gmgportal.extensions import db
     from gmgportal.jobs.models import Job, JobState
 
-    with sqlite_read_only(True):
-        count = db.session.scalar(sa.select(sa.func.count()).select_from(Job).where(Job.state == JobState.DONE))
-        db.session.rollback()
-    return count
+    with unit_of_work(writes=False):
+        return db.session.scalar(sa.select(sa.func.count()).select_from(Job).where(Job.state == JobState.DONE))
 
 
 def _click(user) -> int:
-    """What the POST request does: record and enqueue the job, and end the transaction."""
-    from gmgportal.extensions import db
+    """What the POST request does: record the job in one unit of work; it is queued when that commits."""
+    from gmgportal.core.uow import unit_of_work
     from gmgportal.jobs.services import start_job
 
-    job_id = start_job("bench_noop", user).id
-    db.session.commit()
+    with unit_of_work():
+        job_id = start_job("bench_noop", user).id
     return job_id
 
 
@@ -89,8 +88,11 @@ def _measure(app, label: str) -> list[str]:
     lines = []
     _started.clear()  # job ids start again at 1 in each run's database
     with app.app_context():
-        agency = Agency(code="BENCH", name="Bench")
-        user = create_user(f"bench-{uuid.uuid4().hex[:6]}@example.org", "Bench", agency, "bench password 1")
+        from gmgportal.core.uow import unit_of_work
+
+        with unit_of_work():
+            agency = Agency(code="BENCH", name="Bench")
+            user = create_user(f"bench-{uuid.uuid4().hex[:6]}@example.org", "Bench", agency, "bench password 1")
         consumer = start_background_consumer(app, workers=1)
         try:
             latencies = []

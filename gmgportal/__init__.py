@@ -54,11 +54,13 @@ def register_features(app: Flask) -> None:
     """Hooks features add to core: content loaders, home sections, login."""
     from gmgportal.auth.content import register_auth_content
     from gmgportal.auth.home import register_auth_home
+    from gmgportal.auth.lookup import register_auth_user_lookup
     from gmgportal.auth.views import register_login_manager
     from gmgportal.jobs import register_jobs
     from gmgportal.programme import register_programme
 
     register_login_manager(app)
+    register_auth_user_lookup(app)
     register_auth_content(app)
     register_auth_home(app)
     register_programme(app)

@@ -272,13 +272,6 @@ def auth(client):
 
 
 @pytest.fixture
-def csrf_app(app):
-    """The app with CSRF checking on (TestingConfig keeps it on; this documents intent)."""
-    assert app.config.get("WTF_CSRF_ENABLED", True)
-    return app
-
-
-@pytest.fixture
 def count_queries(db):
     """Context manager counting SQL statements: `with count_queries() as q: ...; q.count`."""
     from contextlib import contextmanager

@@ -60,8 +60,36 @@ def test_actions_by_a_logged_in_user_name_them(db, auth, make_user, client):
     assert update.ip_address == "127.0.0.1"
 
 
-def test_audit_query_filters(db, make_user):
-    make_user("a@example.org")
-    assert db.session.scalars(audit_query(object_type="User", action="create")).all()
-    assert not db.session.scalars(audit_query(object_type="User", action="delete")).all()
-    assert db.session.scalars(audit_query(actor="system")).all()
+def test_audit_query_filters_give_exactly_the_matching_rows_newest_first(db):
+    import datetime as dt
+
+    def at(day: int, hour: int) -> dt.datetime:  # midday-ish: the same date in UTC and in Geneva
+        return dt.datetime(2014, 5, day, hour, tzinfo=dt.timezone.utc)
+
+    rows = [  # (label, when, who, action, object type)
+        ("A", at(12, 10), "chair@example.org", "create", "Activity"),
+        ("B", at(12, 15), "system", "create", "Agency"),
+        ("C", at(13, 9), "focal.iom@example.org", "update", "Activity"),
+        ("D", at(13, 12), "chair@example.org", "delete", "Milestone"),
+        ("E", at(14, 11), "admin@example.org", "login", ""),
+        ("F", at(14, 13), "Focal.IOM@example.org", "update", "Agency"),
+    ]
+    db.session.execute(sa.insert(AuditEvent.__table__), [
+        {"at": when, "actor_label": who, "action": action, "object_type": kind, "object_id": "1",
+         "object_label": label, "changes": None, "ip_address": ""} for label, when, who, action, kind in rows])
+    db.session.commit()
+
+    def labels(**filters) -> list[str]:
+        return [event.object_label for event in db.session.scalars(audit_query(**filters))]
+
+    may = lambda day: dt.date(2014, 5, day)  # noqa: E731
+    assert labels() == ["F", "E", "D", "C", "B", "A"]
+    assert labels(action="update") == ["F", "C"]
+    assert labels(object_type="Activity") == ["C", "A"]
+    assert labels(actor="chair") == ["D", "A"]
+    assert labels(actor="  iom ") == ["F", "C"]  # trimmed, any case
+    assert labels(date_from=may(13)) == ["F", "E", "D", "C"]
+    assert labels(date_to=may(12)) == ["B", "A"]
+    assert labels(date_from=may(13), date_to=may(13)) == ["D", "C"]
+    assert labels(action="update", object_type="Agency", actor="iom") == ["F"]
+    assert labels(action="delete", object_type="Activity") == []

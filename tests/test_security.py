@@ -31,16 +31,69 @@ def test_csrf_less_posts_are_refused_on_every_state_changing_route(app, auth, ma
     assert "/logout" in checked and "/admin/users/new" in checked and "/login" in checked
 
 
-def test_every_response_has_security_headers_including_errors(client):
-    for path in ("/login", "/no-such-page", "/static/portal.css"):
-        with client.get(path) as response:
-            headers = response.headers
-        csp = headers["Content-Security-Policy"]
-        assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp
-        assert "object-src 'none'" in csp and "base-uri 'none'" in csp and "frame-ancestors 'none'" in csp
-        assert headers["X-Content-Type-Options"] == "nosniff"
-        assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
-        assert "Strict-Transport-Security" not in headers  # only in production
+def assert_security_headers(response, kind: str) -> None:
+    from gmgportal.core.security import CONTENT_SECURITY_POLICY
+
+    headers = response.headers
+    csp = headers.get("Content-Security-Policy", "")
+    assert csp == CONTENT_SECURITY_POLICY, kind
+    assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp, kind
+    assert "object-src 'none'" in csp and "base-uri 'none'" in csp and "frame-ancestors 'none'" in csp, kind
+    assert headers.get("X-Content-Type-Options") == "nosniff", kind
+    assert headers.get("Referrer-Policy") == "strict-origin-when-cross-origin", kind
+    assert headers.get("X-Frame-Options") == "DENY", kind
+    assert headers.get("Cross-Origin-Opener-Policy") == "same-origin", kind
+    assert "Strict-Transport-Security" not in headers, kind  # only in production
+
+
+def test_every_kind_of_response_has_the_security_headers(app, db, client, auth, make_user):
+    """HTML pages, error pages (HTML and JSON), JSON, a file download, redirects and static files."""
+    from gmgportal.jobs import run_job_inline, start_job
+
+    chair = make_user("chair@example.org", roles=(Role.CHAIR,))
+    other = make_user("other.chair@example.org", roles=(Role.CHAIR,))
+    job = start_job("audit_export", chair, enqueue=False)
+    others_job = start_job("audit_export", other, enqueue=False)
+    db.session.commit()
+    run_job_inline(job)
+
+    @app.get("/boom-for-test")
+    def boom():
+        raise RuntimeError("boom")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    seen: dict[str, tuple[int, str]] = {}
+
+    def check(kind: str, response, status: int, content_type: str) -> None:
+        with response:
+            assert response.status_code == status, f"{kind}: {response.status_code}"
+            assert response.mimetype == content_type, f"{kind}: {response.mimetype}"
+            assert_security_headers(response, kind)
+            seen[kind] = (response.status_code, response.headers.get("Content-Disposition", ""))
+
+    check("redirect to log in", client.get("/jobs/"), 302, "text/html")
+    check("form page", client.get("/login"), 200, "text/html")
+    check("static file", client.get("/static/portal.css"), 200, "text/css")
+    check("static script", client.get("/static/jobs.js"), 200, "text/javascript")
+    check("404 page", client.get("/no-such-page"), 404, "text/html")
+    check("405 page", client.get("/logout"), 405, "text/html")
+    check("400 page (no CSRF token)", client.post("/login", data={"email": "x"}), 400, "text/html")
+    check("JSON error", client.get("/api/v1/nothing-here"), 404, "application/json")
+    check("500 page", client.get("/boom-for-test"), 500, "text/html")
+    check("redirect after logging in", auth.login(chair.email), 302, "text/html")
+    check("HTML page", client.get("/"), 200, "text/html")
+    check("page with a table", client.get("/jobs/?scope=all"), 200, "text/html")
+    check("JSON", client.get(f"/jobs/{job.id}/status"), 200, "application/json")
+    check("file download", client.get(f"/jobs/{job.id}/download"), 200, "text/csv")
+    check("redirect after a POST", client.post(f"/jobs/{others_job.id}/cancel",
+                                               data={"csrf_token": auth.csrf_token(f"/jobs/{others_job.id}/cancel")}),
+          303, "text/html")
+    make_user("fp@example.org")
+    auth.logout()
+    auth.login("fp@example.org")
+    check("403 page", client.get(f"/jobs/{job.id}"), 403, "text/html")
+    assert seen["file download"][1].startswith("attachment")
+    assert len(seen) == 16  # every check above ran
 
 
 def test_templates_contain_no_inline_script_or_style(client):

@@ -10,7 +10,8 @@ import click
 import sqlalchemy as sa
 from flask import current_app
 
-from gmgportal.core.sqlite import transaction_mode
+from gmgportal.core.uow import reading, unit_of_work
+from gmgportal.core.users import find_user_by_email, user_cards
 from gmgportal.extensions import db
 from gmgportal.jobs.models import Job, JobState
 
@@ -26,13 +27,15 @@ def jobs_group(ctx: click.Context, limit: int, state: str | None) -> None:
     query = sa.select(Job).order_by(Job.created_at.desc(), Job.id.desc()).limit(limit)
     if state:
         query = query.where(Job.state == JobState(state))
-    jobs = list(db.session.scalars(query))
+    with reading():
+        jobs = list(db.session.scalars(query))
+        people = user_cards({job.started_by_id for job in jobs})
     if not jobs:
         click.echo("No jobs yet.")
         return
     click.echo(f"{'ID':>5}  {'STATE':<9} {'%':>4}  {'QUEUED (UTC)':<16}  {'BY':<28} JOB")
     for job in jobs:
-        who = job.started_by.email if job.started_by else "system"
+        who = people[job.started_by_id].email if job.started_by_id in people else "system"
         note = job.error if job.state is JobState.FAILED else job.message
         click.echo(f"{job.id:>5}  {job.state.value:<9} {job.percent:>3}%  {job.created_at:%Y-%m-%d %H:%M}  "
                    f"{who[:28]:<28} {job.title}" + (f" – {note}" if note else ""))
@@ -48,7 +51,6 @@ def jobs_group(ctx: click.Context, limit: int, state: str | None) -> None:
 def run_command(kind: str, email: str, params: tuple[str, ...], no_queue: bool, output: Path | None,
                 wait: bool) -> None:
     """Start a job of KIND (e.g. audit_export) and show its progress."""
-    from gmgportal.auth.services import get_user_by_email
     from gmgportal.jobs.registry import UnknownTask, get_task, task_specs
     from gmgportal.jobs.runner import run_job_inline
     from gmgportal.jobs.services import JobNotAllowed, start_job
@@ -57,14 +59,17 @@ def run_command(kind: str, email: str, params: tuple[str, ...], no_queue: bool, 
         spec = get_task(kind)
     except UnknownTask:
         raise click.ClickException(f"Unknown job kind {kind!r}. Known: {', '.join(s.kind for s in task_specs())}.")
-    user = get_user_by_email(email)
-    if user is None:
-        raise click.ClickException(f"No user with e-mail {email}.")
+    parsed = _parse_params(params)
     try:
-        job = start_job(kind, user, _parse_params(params), enqueue=not no_queue)
+        with unit_of_work():  # the job is queued once this commits
+            user = find_user_by_email(email)
+            if user is None:
+                raise click.ClickException(f"No user with e-mail {email}.")
+            job = start_job(kind, user, parsed, enqueue=not no_queue)
+            job_id = job.id
     except JobNotAllowed as error:
         raise click.ClickException(str(error))
-    click.echo(f"Job {job.id}: {spec.title}" + (" (running here, without the queue)" if no_queue else " (queued)"))
+    click.echo(f"Job {job_id}: {spec.title}" + (" (running here, without the queue)" if no_queue else " (queued)"))
     if not no_queue and not wait:
         return
     with click.progressbar(length=100, label=spec.title, show_percent=True, show_eta=False,
@@ -75,7 +80,7 @@ def run_command(kind: str, email: str, params: tuple[str, ...], no_queue: bool, 
         if no_queue:
             job = run_job_inline(job, listener=show)
         else:
-            job = _follow(job.id, show)
+            job = _follow(job_id, show)
     _report(job, output)
 
 
@@ -92,7 +97,7 @@ def _parse_params(pairs: tuple[str, ...]) -> dict:
 def _follow(job_id: int, show) -> Job:
     """Poll the job until it ends, showing its progress (read-only transactions)."""
     while True:
-        with transaction_mode(False):
+        with reading():
             job = db.session.get(Job, job_id, populate_existing=True)
             assert job is not None
             show(job.percent, job.message)
@@ -117,7 +122,7 @@ def _report(job: Job, output: Path | None) -> None:
 @jobs_group.command("reap")
 def reap_command() -> None:
     """Mark running jobs whose worker stopped as failed."""
-    from gmgportal.jobs.services import reap_lost_jobs
+    from gmgportal.jobs.upkeep import reap_lost_jobs
 
     click.echo(f"{reap_lost_jobs()} job(s) marked failed.")
 
@@ -125,9 +130,11 @@ def reap_command() -> None:
 @jobs_group.command("cleanup")
 def cleanup_command() -> None:
     """Remove result files older than JOBS_RESULT_DAYS (the worker also does this every hour)."""
-    from gmgportal.jobs.services import remove_expired_results
+    from gmgportal.jobs.upkeep import remove_expired_results
 
-    click.echo(f"Removed the results of {remove_expired_results()} job(s).")
+    with unit_of_work():
+        removed = remove_expired_results()
+    click.echo(f"Removed the results of {removed} job(s).")
 
 
 @click.command("worker")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,9 +11,6 @@ from gmgportal.core.attachments import StoredFile
 from gmgportal.core.models import LabelledEnum, UTCDateTime, enum_type, utcnow
 from gmgportal.core.permissions import Role, has_role
 from gmgportal.extensions import db
-
-if TYPE_CHECKING:
-    from gmgportal.auth.models import User
 
 LOST_MESSAGE = "The worker stopped while this job was running. Retry it."
 
@@ -55,6 +52,8 @@ class Job(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(60), index=True)
     title: Mapped[str] = mapped_column(sa.String(200))
+    # Who started it: a plain foreign key by table name (jobs know no feature); pages show the
+    # person through the app's user lookup (`gmgportal.core.users.user_cards`).
     started_by_id: Mapped[Optional[int]] = mapped_column(
         sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
     params: Mapped[dict] = mapped_column(sa.JSON, default=dict)
@@ -76,7 +75,6 @@ class Job(db.Model):
     result_name: Mapped[str] = mapped_column(sa.String(255), default="")
     result_removed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
 
-    started_by: Mapped[Optional["User"]] = relationship(foreign_keys=[started_by_id])
     result_file: Mapped[Optional[StoredFile]] = relationship(foreign_keys=[result_file_id])
 
     def audit_label(self) -> str:

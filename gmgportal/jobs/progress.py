@@ -97,15 +97,20 @@ class Progress:
 
     def _write(self) -> None:
         values = {"percent": self.percent, "message": self.message, "heartbeat_at": utcnow()}
-        if not _update_running(self.job_id, self.attempt, values):
+        if not update_running(self.job_id, self.attempt, values):
             raise JobCancelled()
         self.writes += 1
 
 
-def _update_running(job_id: int, attempt: int, values: dict) -> bool:
+def update_running(job_id: int, attempt: int, values: dict) -> bool:
     """Update the job if it still runs this attempt, on a short transaction of its own."""
+    return update_job_in_state(job_id, attempt, JobState.RUNNING, values)
+
+
+def update_job_in_state(job_id: int, attempt: int, state: JobState, values: dict) -> bool:
+    """Update the job if this attempt is still in `state`, on a short transaction of its own (not the session's)."""
     statement = (sa.update(Job)
-                 .where(Job.id == job_id, Job.attempt == attempt, Job.state == JobState.RUNNING)
+                 .where(Job.id == job_id, Job.attempt == attempt, Job.state == state)
                  .values(**values))
     with transaction_mode(True), db.engine.begin() as connection:
         return connection.execute(statement).rowcount == 1

@@ -3,7 +3,8 @@
 One huey instance per app, created on first use. It knows a single task,
 `run_job(job_id, attempt)`: what to run is in the Job row, so a queue message
 is two integers and every feature's task goes through the same runner.
-Two periodic tasks mark jobs of vanished workers failed and remove old
+The queue knows the runner and the upkeep, never the services that start
+jobs (they call `enqueue_job`). Two periodic tasks mark jobs of vanished workers failed and remove old
 result files.
 """
 from __future__ import annotations
@@ -14,6 +15,9 @@ from pathlib import Path
 from flask import Flask, current_app
 from huey import Huey, RedisHuey, SqliteHuey, crontab, signals
 from huey.storage import RedisStorage
+
+from gmgportal.core.uow import unit_of_work
+from gmgportal.jobs import runner, upkeep
 
 log = logging.getLogger(__name__)
 EXTENSION_KEY = "gmg_huey"
@@ -65,8 +69,6 @@ def enqueue_job(job_id: int, attempt: int) -> None:
 
 
 def _register_tasks(huey: Huey, app: Flask) -> None:
-    from gmgportal.jobs import runner, services
-
     huey.tasks = {}  # type: ignore[attr-defined]
 
     @huey.task(name="gmg.run_job")
@@ -77,24 +79,24 @@ def _register_tasks(huey: Huey, app: Flask) -> None:
     @huey.periodic_task(crontab(minute="*"), name="gmg.reap_lost_jobs")
     def reap_lost_jobs() -> None:
         with app.app_context():
-            services.reap_lost_jobs()
+            upkeep.reap_lost_jobs()
 
     @huey.periodic_task(crontab(minute="17"), name="gmg.remove_expired_results")
     def remove_expired_results() -> None:
-        with app.app_context():
-            services.remove_expired_results()
+        with app.app_context(), unit_of_work():
+            upkeep.remove_expired_results()
 
     @huey.on_startup(name="gmg.reap_on_start")
     def reap_on_start() -> None:
         with app.app_context():
-            services.reap_lost_jobs()
+            upkeep.reap_lost_jobs()
 
     @huey.signal(signals.SIGNAL_INTERRUPTED)
     def interrupted(signal: str, task) -> None:
         """The consumer is stopping now (SIGTERM): the job it ran failed; say so at once."""
         if task.name == "gmg.run_job":
             with app.app_context():
-                services.mark_lost(*task.args)
+                upkeep.mark_lost(*task.args)
 
     huey.tasks.update(run_job=run_job, reap_lost_jobs=reap_lost_jobs,  # type: ignore[attr-defined]
                       remove_expired_results=remove_expired_results)

@@ -3,6 +3,16 @@
 Used by the queue's worker and directly (`run_job_inline`, the CLI's
 `--no-queue`). A run only proceeds when it can claim the job (queued ->
 running for this attempt), so a message delivered twice runs once.
+
+Transactions of a run (this is the job's unit of work, and infrastructure):
+- claim, progress, heartbeat and failure are short writes of their own, each
+  conditional on the job still running this attempt;
+- the task runs in a read transaction (`unit_of_work(writes=False)`): it
+  reads, computes, reports and hands over its file;
+- the final transaction (`unit_of_work()`) applies the task's writes (the
+  `apply` function it returned), stores the result file and marks the job
+  done; all of it commits, or none of it (a cancel that landed meanwhile
+  leaves nothing). Side effects queued by `apply` (e-mail) leave after it.
 """
 from __future__ import annotations
 
@@ -19,9 +29,10 @@ from flask import current_app
 from gmgportal.core.attachments import UploadRefused, store_bytes, store_file
 from gmgportal.core.models import utcnow
 from gmgportal.core.sqlite import transaction_mode
+from gmgportal.core.uow import unit_of_work
 from gmgportal.extensions import db
 from gmgportal.jobs.models import Job, JobState
-from gmgportal.jobs.progress import JobCancelled, JobFailed, Progress, ProgressListener, _update_running
+from gmgportal.jobs.progress import JobCancelled, JobFailed, Progress, ProgressListener, update_running
 from gmgportal.jobs.registry import UnknownTask, get_task
 
 log = logging.getLogger(__name__)
@@ -50,11 +61,11 @@ def execute_job(job_id: int, attempt: int, listener: Optional[ProgressListener] 
     if not claim_job(job_id, attempt):
         log.info("Job %s attempt %s is no longer queued; not running it.", job_id, attempt)
         return None
-    job = db.session.get(Job, job_id)
-    assert job is not None
-    kind = job.kind
-    progress = Progress(job_id, attempt, dict(job.params or {}), job.started_by_id, temp_root(), listener)
-    db.session.rollback()  # end this write transaction: the task reads in its own
+    with unit_of_work(writes=False):
+        job = db.session.get(Job, job_id, populate_existing=True)
+        assert job is not None
+        kind = job.kind
+        progress = Progress(job_id, attempt, dict(job.params or {}), job.started_by_id, temp_root(), listener)
     heartbeat = _Heartbeat(current_app._get_current_object(), job_id, attempt)  # type: ignore[attr-defined]
     heartbeat.start()
     try:
@@ -66,21 +77,32 @@ def execute_job(job_id: int, attempt: int, listener: Optional[ProgressListener] 
 
 
 def run_job_inline(job: Job, listener: Optional[ProgressListener] = None) -> Job:
-    """Run a queued job here and now, without the queue (CLI `--no-queue`, tests of a feature's task)."""
-    job_id, attempt = job.id, job.attempt
-    db.session.commit()
+    """Run a queued job here and now, without the queue (CLI `--no-queue`, tests of a feature's task).
+
+    It runs as a worker would, on committed data: commit the unit of work that started the job first.
+    """
+    with transaction_mode(False):
+        job_id, attempt = job.id, job.attempt
+    if _committed_state(job_id, attempt) is not JobState.QUEUED:
+        raise RuntimeError(f"Job {job_id} (attempt {attempt}) is not a committed, queued job: "
+                           "commit the unit of work that started it, then run it.")
+    db.session.rollback()  # a fresh transaction after the run sees what the run wrote
     execute_job(job_id, attempt, listener)
-    refreshed = db.session.get(Job, job_id)
+    refreshed = db.session.get(Job, job_id, populate_existing=True)
     assert refreshed is not None
     return refreshed
+
+
+def _committed_state(job_id: int, attempt: int) -> Optional[JobState]:
+    with transaction_mode(False), db.engine.connect() as connection:
+        return connection.execute(sa.select(Job.state).where(Job.id == job_id, Job.attempt == attempt)).scalar()
 
 
 def _run(kind: str, progress: Progress) -> JobState:
     try:
         spec = get_task(kind)
-        with transaction_mode(False):
+        with unit_of_work(writes=False):  # the task reads; it returns its writes
             apply = spec.run(progress, progress.params)
-        db.session.rollback()
         return _finish(progress, apply)
     except JobCancelled:
         db.session.rollback()
@@ -97,6 +119,10 @@ def _run(kind: str, progress: Progress) -> JobState:
         return JobState.FAILED
 
 
+class _NoLongerRunning(Exception):
+    """The job was cancelled (or marked lost) while its task ran: its final transaction is undone."""
+
+
 def _finish(progress: Progress, apply: Optional[Callable[[], None]] = None) -> JobState:
     """Apply the task's writes, store the result and mark the job done in one transaction, or none of it.
 
@@ -105,18 +131,15 @@ def _finish(progress: Progress, apply: Optional[Callable[[], None]] = None) -> J
     """
     db.session.rollback()
     try:
-        with transaction_mode(True):
+        with unit_of_work():
             if apply is not None:
                 apply()
                 db.session.flush()
             values = _done_values(progress)
             if not _store_and_mark_done(progress, values):
-                db.session.rollback()
-                return JobState.CANCELLED
-            db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+                raise _NoLongerRunning()
+    except _NoLongerRunning:
+        return JobState.CANCELLED
     if progress.listener is not None:
         progress.listener(100, values.get("message", progress.message))
     return JobState.DONE
@@ -150,7 +173,7 @@ def _store_result(progress: Progress):
 
 
 def _fail(progress: Progress, message: str) -> None:
-    _update_running(progress.job_id, progress.attempt,
+    update_running(progress.job_id, progress.attempt,
                     {"state": JobState.FAILED, "error": message[:2000], "finished_at": utcnow()})
 
 
@@ -174,7 +197,7 @@ class _Heartbeat:
         with self.app.app_context():
             while not self._stop.wait(self.interval):
                 try:
-                    if not _update_running(self.job_id, self.attempt, {"heartbeat_at": utcnow()}):
+                    if not update_running(self.job_id, self.attempt, {"heartbeat_at": utcnow()}):
                         return
                 except Exception:  # a busy database must not kill the job; the next beat retries
                     log.warning("Heartbeat of job %s failed", self.job_id, exc_info=True)

@@ -10,9 +10,12 @@ from sqlalchemy.orm import selectinload
 from gmgportal.core.attachments import safe_download_name, send_stored_file
 from gmgportal.core.errors import abort_with
 from gmgportal.core.formatting import format_datetime
+from gmgportal.core.forms import ConfirmForm
 from gmgportal.core.permissions import Role, authorize, has_role, login_required
+from gmgportal.core.users import user_card, user_cards
 from gmgportal.extensions import db
 from gmgportal.jobs import services
+from gmgportal.jobs.forms import StartJobForm
 from gmgportal.jobs.models import Job
 from gmgportal.jobs.registry import UnknownTask, get_task, startable_tasks
 
@@ -20,7 +23,7 @@ bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 
 
 def _load(job_id: int) -> Job:
-    job = db.get_or_404(Job, job_id, options=[selectinload(Job.started_by), selectinload(Job.result_file)])
+    job = db.get_or_404(Job, job_id, options=[selectinload(Job.result_file)])
     authorize(job.can_view(current_user))
     return job
 
@@ -30,10 +33,12 @@ def _load(job_id: int) -> Job:
 def index():
     everyone = request.args.get("scope") == "all" and has_role(current_user, Role.CHAIR, Role.ADMIN)
     page = db.paginate(services.list_jobs(current_user, everyone), per_page=25, error_out=False)
+    startable = startable_tasks(current_user)
+    start_forms = {spec.kind: StartJobForm(formdata=None, idempotency_key=uuid.uuid4().hex) for spec in startable}
     return render_template("jobs/index.html", page=page, everyone=everyone,
                            statuses={job.id: services.job_status(job) for job in page.items},
-                           startable=startable_tasks(current_user), new_key=lambda: uuid.uuid4().hex,
-                           args={"scope": "all"} if everyone else {})
+                           people=user_cards({job.started_by_id for job in page.items}) if everyone else {},
+                           startable=startable, start_forms=start_forms, args={"scope": "all"} if everyone else {})
 
 
 @bp.post("/start/<kind>")
@@ -44,9 +49,17 @@ def start(kind: str):
     except UnknownTask:
         abort_with(404, "There is no such kind of job.")
     authorize(spec.may_start(current_user))
-    job = services.start_job(kind, current_user, {}, idempotency_key=request.form.get("idempotency_key"))
+    form = StartJobForm()
+    if not form.validate_on_submit():
+        abort_with(400, _invalid_form_message(form))
+    job = services.start_job(kind, current_user, {}, idempotency_key=form.idempotency_key.data)
     flash(f"“{job.title}” has started. You can leave this page and come back: the job goes on.", "success")
     return redirect(url_for("jobs.show", job_id=job.id), code=303)
+
+
+def _invalid_form_message(form) -> str:
+    errors = [error for field_errors in form.errors.values() for error in field_errors]
+    return " ".join(errors) or "The form was not valid: reload the page and try again."
 
 
 def _status_with_times(job) -> dict:
@@ -66,7 +79,8 @@ def _status_with_times(job) -> dict:
 def show(job_id: int):
     job = _load(job_id)
     return render_template("jobs/show.html", job=job, status=_status_with_times(job),
-                           can_manage=job.can_manage(current_user))
+                           starter=user_card(job.started_by_id), can_manage=job.can_manage(current_user),
+                           retry_form=ConfirmForm(formdata=None))
 
 
 @bp.get("/<int:job_id>/status")
@@ -96,11 +110,12 @@ def cancel(job_id: int):
     if not services.can_cancel(job):
         flash("This job has already ended; there is nothing to cancel.", "info")
         return redirect(url_for("jobs.show", job_id=job.id))
-    if request.method == "POST":
+    form = ConfirmForm()
+    if form.validate_on_submit():
         services.cancel_job(job, current_user)
         flash(f"“{job.title}” is cancelled. Nothing it produced was kept.", "success")
         return redirect(url_for("jobs.show", job_id=job.id), code=303)
-    return render_template("jobs/cancel.html", job=job)
+    return render_template("jobs/cancel.html", job=job, form=form)
 
 
 @bp.post("/<int:job_id>/retry")
@@ -108,6 +123,8 @@ def cancel(job_id: int):
 def retry(job_id: int):
     job = _load(job_id)
     authorize(job.can_manage(current_user))
+    if not ConfirmForm().validate_on_submit():
+        abort_with(400, "The form was not valid: reload the job's page and try again.")
     if services.can_retry(job):
         services.retry_job(job, current_user)
         flash(f"“{job.title}” is queued again (attempt {job.attempt}).", "success")

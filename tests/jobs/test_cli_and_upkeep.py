@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from gmgportal.core.attachments import StoredFile
 from gmgportal.core.models import utcnow
-from gmgportal.jobs import services
+from gmgportal.jobs import services, upkeep
 from gmgportal.jobs.models import JobState
 from gmgportal.jobs.runner import run_job_inline
 from tests.jobs.helpers import read_job, writing
@@ -44,8 +44,8 @@ def test_old_result_files_are_removed_and_recent_ones_kept(app, db, chair):
     path = old.result_file.path
     assert path.exists()
     with writing():
-        assert services.remove_expired_results() == 0
-        assert services.remove_expired_results(utcnow() + timedelta(days=8)) == 1
+        assert upkeep.remove_expired_results() == 0
+        assert upkeep.remove_expired_results(utcnow() + timedelta(days=8)) == 1
     job = read_job(old.id)
     assert job.result_file_id is None and job.result_removed_at is not None and job.state is JobState.DONE
     assert not path.exists()
@@ -62,5 +62,5 @@ def test_a_result_file_another_record_still_uses_is_kept(app, db, chair):
     with writing():
         first.finished_at = utcnow() - timedelta(days=30)
     with writing():
-        assert services.remove_expired_results() == 1
+        assert upkeep.remove_expired_results() == 1
     assert read_job(second.id).result_file.path.exists()

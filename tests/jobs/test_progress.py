@@ -12,8 +12,9 @@ from gmgportal.core.attachments import StoredFile
 from gmgportal.jobs import services
 from gmgportal.jobs.models import LOST_MESSAGE, Job, JobState
 from gmgportal.jobs.progress import JobCancelled, JobFailed, Progress
-from gmgportal.jobs.registry import register_task
+from gmgportal.jobs.registry import add_tasks, register_task
 from gmgportal.jobs.runner import claim_job, execute_job, run_job_inline, temp_root
+from gmgportal.jobs.upkeep import reap_lost_jobs
 from tests.jobs.helpers import read_job, writing
 
 CALLS: list[str] = []
@@ -52,9 +53,22 @@ def _cancel_elsewhere(job_id: int) -> None:
         conn.execute(sa.update(Job).where(Job.id == job_id).values(state=JobState.CANCELLED, finished_at=utcnow()))
 
 
+@pytest.fixture(autouse=True)
+def _test_tasks(app):
+    """This module's tasks, on this test's app only."""
+    add_tasks(app, three_steps, wrong_kind, cancelled_midway)
+
+
 @pytest.fixture
 def user(make_user):
     return make_user()
+
+
+def start(kind: str, user, params: dict | None = None, **kwargs) -> Job:
+    """Start a job (not queued) as a request would: in a unit of work that commits."""
+    with writing():
+        job = services.start_job(kind, user, params, enqueue=False, **kwargs)
+    return job
 
 
 def _progress(job: Job, **kwargs) -> Progress:
@@ -63,7 +77,7 @@ def _progress(job: Job, **kwargs) -> Progress:
 
 
 def test_update_writes_percent_and_message_and_clamps(app, user):
-    job = services.start_job("test_steps", user, enqueue=False)
+    job = start("test_steps", user)
     progress = _progress(job, min_interval=0)
     progress.update(150, "  chapter 7\nof   20 ")
     stored = read_job(job.id)
@@ -74,7 +88,7 @@ def test_update_writes_percent_and_message_and_clamps(app, user):
 
 
 def test_step_says_how_far_in_words(app, user):
-    job = services.start_job("test_steps", user, enqueue=False)
+    job = start("test_steps", user)
     progress = _progress(job, min_interval=0)
     progress.step(2000, 10000, "row")
     assert (read_job(job.id).percent, read_job(job.id).message) == (20, "Rows 2,000 of 10,000")
@@ -84,7 +98,7 @@ def test_step_says_how_far_in_words(app, user):
 
 def test_updates_are_throttled_but_the_listener_sees_every_one(app, user):
     seen = []
-    job = services.start_job("test_steps", user, enqueue=False)
+    job = start("test_steps", user)
     progress = _progress(job, min_interval=60, listener=lambda p, m: seen.append(p))
     for percent in range(0, 100, 10):
         progress.update(percent, f"{percent}")
@@ -95,7 +109,7 @@ def test_updates_are_throttled_but_the_listener_sees_every_one(app, user):
 
 
 def test_update_on_a_cancelled_job_stops_the_task(app, user):
-    job = services.start_job("test_steps", user, enqueue=False)
+    job = start("test_steps", user)
     progress = _progress(job, min_interval=0)
     with writing():
         services.cancel_job(job, user)
@@ -108,14 +122,14 @@ def test_update_on_a_cancelled_job_stops_the_task(app, user):
 def test_start_job_records_a_queued_job_and_an_audit_event(app, db, user):
     from gmgportal.core.audit import AuditEvent
 
-    job = services.start_job("test_steps", user, {"x": 1}, enqueue=False)
+    job = start("test_steps", user, {"x": 1})
     assert (job.state, job.percent, job.attempt, job.params) == (JobState.QUEUED, 0, 1, {"x": 1})
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "job_started"))
     assert event.actor_id == user.id and event.object_type == "Job"
 
 
 def test_a_job_runs_to_done_with_its_file_stored_like_an_attachment(app, db, user):
-    job = services.start_job("test_steps", user, enqueue=False)
+    job = start("test_steps", user)
     job = run_job_inline(job)
     assert (job.state, job.percent, job.error) == (JobState.DONE, 100, "")
     assert job.result_name == "steps.csv" and job.result_file.kind == "csv"
@@ -125,20 +139,20 @@ def test_a_job_runs_to_done_with_its_file_stored_like_an_attachment(app, db, use
 
 
 def test_a_message_runs_once_even_when_delivered_twice(app, user):
-    job = services.start_job("test_steps", user, enqueue=False)
+    job = start("test_steps", user)
     assert execute_job(job.id, job.attempt) is JobState.DONE
     assert execute_job(job.id, job.attempt) is None
 
 
 def test_a_failing_task_shows_its_own_message(app, user):
-    job = run_job_inline(services.start_job("test_steps", user, {"fail": True}, enqueue=False))
+    job = run_job_inline(start("test_steps", user, {"fail": True}))
     assert job.state is JobState.FAILED
     assert job.error == "The file has no header row. Add one and start again."
     assert job.result_file_id is None and job.finished_at is not None
 
 
 def test_an_unexpected_error_shows_no_traceback_or_detail(app, user, caplog):
-    job = run_job_inline(services.start_job("test_steps", user, {"crash": True}, enqueue=False))
+    job = run_job_inline(start("test_steps", user, {"crash": True}))
     assert job.state is JobState.FAILED
     assert "RuntimeError" in job.error and "Retry" in job.error
     assert "Traceback" not in job.error and "/etc/passwd" not in job.error
@@ -146,13 +160,13 @@ def test_an_unexpected_error_shows_no_traceback_or_detail(app, user, caplog):
 
 
 def test_a_refused_result_fails_the_job_and_stores_nothing(app, db, user):
-    job = run_job_inline(services.start_job("test_wrong_kind", user, enqueue=False))
+    job = run_job_inline(start("test_wrong_kind", user))
     assert job.state is JobState.FAILED and "its content is not one" in job.error
     assert db.session.scalar(sa.select(sa.func.count()).select_from(StoredFile)) == 0
 
 
 def test_a_task_that_ends_after_being_cancelled_keeps_nothing(app, db, user):
-    job = services.start_job("test_steps", user, enqueue=False)
+    job = start("test_steps", user)
     progress = _progress(job)
     progress.finish_with_file(b"a,b\n", "late.csv", "csv")
     _cancel_elsewhere(job.id)
@@ -165,13 +179,13 @@ def test_a_task_that_ends_after_being_cancelled_keeps_nothing(app, db, user):
 
 def test_a_task_cancelled_midway_stops_and_keeps_nothing(app, db, user):
     CALLS.clear()
-    job = run_job_inline(services.start_job("test_cancel_me", user, enqueue=False))
+    job = run_job_inline(start("test_cancel_me", user))
     assert job.state is JobState.CANCELLED and CALLS == ["before"]
     assert job.result_file_id is None
 
 
 def test_retry_queues_a_new_attempt_of_a_failed_job(app, user):
-    job = run_job_inline(services.start_job("test_steps", user, {"fail": True}, enqueue=False))
+    job = run_job_inline(start("test_steps", user, {"fail": True}))
     assert services.can_retry(job)
     with writing():
         job.params = {}
@@ -182,22 +196,23 @@ def test_retry_queues_a_new_attempt_of_a_failed_job(app, user):
 
 
 def test_done_and_running_jobs_cannot_be_retried(app, user):
-    job = run_job_inline(services.start_job("test_steps", user, enqueue=False))
+    job = run_job_inline(start("test_steps", user))
     assert not services.can_retry(job)
     assert services.retry_job(job, user).attempt == 1
 
 
 def test_cancel_a_queued_job_and_its_message_is_skipped(app, user):
-    job = services.start_job("test_steps", user, enqueue=False)
-    services.cancel_job(job, user)
+    job = start("test_steps", user)
+    with writing():
+        services.cancel_job(job, user)
     assert job.state is JobState.CANCELLED and "Cancelled by" in job.message
     assert execute_job(job.id, job.attempt) is None
 
 
 def test_the_same_idempotency_key_gives_the_same_job(app, db, user, make_user):
-    first = services.start_job("test_steps", user, idempotency_key="abc", enqueue=False)
-    again = services.start_job("test_steps", user, idempotency_key="abc", enqueue=False)
-    other_user = services.start_job("test_steps", make_user(), idempotency_key="abc", enqueue=False)
+    first = start("test_steps", user, idempotency_key="abc")
+    again = start("test_steps", user, idempotency_key="abc")
+    other_user = start("test_steps", make_user(), idempotency_key="abc")
     assert again.id == first.id and other_user.id != first.id
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Job)) == 2
 
@@ -207,34 +222,34 @@ def test_a_job_whose_worker_vanished_reads_as_failed_and_is_reaped(app, user):
 
     from gmgportal.core.models import utcnow
 
-    job = services.start_job("test_steps", user, enqueue=False)
+    job = start("test_steps", user)
     assert claim_job(job.id, job.attempt)
     job = read_job(job.id)
     later = utcnow() + timedelta(seconds=60)
     assert job_status_state(job, later) == ("failed", LOST_MESSAGE)
     assert read_job(job.id).state is JobState.RUNNING  # reading changed nothing
-    assert services.reap_lost_jobs(later) == 1
+    assert reap_lost_jobs(later) == 1
     job = read_job(job.id)
     assert (job.state, job.error) == (JobState.FAILED, LOST_MESSAGE) and services.can_retry(job)
 
 
 def test_a_running_job_of_a_live_worker_is_not_reaped(app, db, user):
-    job = services.start_job("test_steps", user, enqueue=False)
+    job = start("test_steps", user)
     assert claim_job(job.id, job.attempt)  # this process is the worker, and it is alive
     db.session.rollback()
-    assert services.reap_lost_jobs() == 0
+    assert reap_lost_jobs() == 0
     assert read_job(job.id).state is JobState.RUNNING
 
 
 def test_a_job_of_a_dead_local_worker_is_reaped_at_once(app, db, user):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    job = services.start_job("test_steps", user, enqueue=False)
+    job = start("test_steps", user)
     assert claim_job(job.id, job.attempt)
     with db.engine.begin() as conn:
         conn.execute(sa.update(Job).where(Job.id == job.id).values(worker_id=f"{socket.gethostname()}:{dead.pid}"))
     db.session.rollback()  # see what the other connections wrote
-    assert services.reap_lost_jobs() == 1
+    assert reap_lost_jobs() == 1
     assert read_job(job.id).error == LOST_MESSAGE
 
 

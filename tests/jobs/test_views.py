@@ -1,6 +1,7 @@
 """Job pages and their refusals, through the test client."""
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -147,3 +148,29 @@ def test_a_failed_job_shows_its_message_and_retry_queues_it_again(client, auth, 
     response = client.post(f"/jobs/{job.id}/retry", data={"csrf_token": csrf(client)}, follow_redirects=True)
     assert "queued again (attempt 2)" in response.get_data(as_text=True)
     assert read_job(job.id).state is JobState.QUEUED
+
+
+def test_start_cancel_and_retry_are_forms_with_csrf(client, auth, chair):
+    with writing():
+        job = services.start_job("audit_export", chair, enqueue=False)
+    auth.login(chair.email)
+    for path in ("/jobs/start/audit_export", f"/jobs/{job.id}/cancel", f"/jobs/{job.id}/retry"):
+        response = client.post(path, data={"idempotency_key": "abc"})
+        assert response.status_code == 400, path
+        assert "form" in response.get_data(as_text=True).lower()
+    assert read_job(job.id).state is JobState.QUEUED
+
+
+def test_a_start_form_with_a_bad_key_is_refused_with_a_message(client, auth, db, chair):
+    auth.login(chair.email)
+    response = client.post("/jobs/start/audit_export", data={"csrf_token": csrf(client),
+                                                             "idempotency_key": "<script>" + "x" * 80})
+    assert response.status_code == 400
+    assert "The form's key is not valid: reload the page and try again." in html.unescape(response.get_data(as_text=True))
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Job)) == 0
+
+
+def test_the_job_page_names_who_started_it_through_the_user_lookup(client, auth, chair, done_job, count_queries):
+    auth.login(chair.email)
+    page = client.get(f"/jobs/{done_job.id}").get_data(as_text=True)
+    assert "<dd>Chair Person (UN/DESA)</dd>" in page

@@ -3,7 +3,6 @@ half-written, the export's input is untouched, and a retry succeeds."""
 from __future__ import annotations
 
 import hashlib
-import os
 import signal
 import subprocess
 import sys
@@ -31,10 +30,9 @@ def audit_fingerprint(db) -> str:
 
 
 def start_worker_process(app) -> subprocess.Popen:
-    env = dict(os.environ, GMG_TEST_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-               GMG_TEST_UPLOAD_FOLDER=app.config["UPLOAD_FOLDER"], GMG_TEST_QUEUE_FILE=str(queue_file(app)))
-    process = subprocess.Popen([sys.executable, str(SCRIPT)], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen([sys.executable, str(SCRIPT), app.config["SQLALCHEMY_DATABASE_URI"],
+                                app.config["UPLOAD_FOLDER"], str(queue_file(app))],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert process.stdout.readline().strip() == "worker ready"
     return process
 
@@ -80,9 +78,9 @@ def test_stopping_the_worker_with_sigterm_marks_its_job_failed_at_once(app, db, 
     try:
         with writing():
             job = services.start_job("audit_export", chair)
-        wait_for_job(job.id, until=lambda j: j.percent >= 10)
+        wait_for_job(job.id, until=lambda j: j.percent >= 20)
         process.send_signal(signal.SIGTERM)
-        process.wait(timeout=15)
+        process.wait(timeout=30)
     finally:
         if process.poll() is None:
             process.kill()

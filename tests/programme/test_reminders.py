@@ -45,6 +45,7 @@ def test_chair_sends_reminders_as_a_background_job(app, db, people, make_user):
 
     make_user("focal.desa@example.org", agency="UN/DESA")
     job = start_job("send_reminders", people["chair"], {"on": "2014-08-20"}, enqueue=False)
+    db.session.commit()  # the request that starts a job commits it; a worker runs only committed jobs
     run_job_inline(job)
     db.session.refresh(job)
     assert job.state is JobState.DONE
