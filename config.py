@@ -67,6 +67,11 @@ class Config:
     PASSWORD_HASH_PARALLELISM = 1
     PASSWORD_MIN_LENGTH = 10
 
+    # How many reverse proxies (e.g. nginx terminating TLS) stand in front of the
+    # portal: their X-Forwarded-For/-Proto/-Host headers are then trusted, so the
+    # client's own address is throttled and audited, not the proxy's. 0: none.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+
     LOGIN_THROTTLE_ATTEMPTS = 5
     LOGIN_THROTTLE_WINDOW_SECONDS = 15 * 60
 

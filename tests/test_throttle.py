@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+import sqlalchemy as sa
 
 from gmgportal.core.throttle import DatabaseThrottleStore, LoginThrottle, RedisThrottleStore, throttle_key
 from tests.conftest import TEST_REDIS_URL, AuthActions, skip_or_fail
@@ -102,3 +103,38 @@ def test_successful_login_resets_the_count(auth, make_user):
     for _ in range(4):
         auth.login("fp@example.org", "wrong password")
     assert auth.login("fp@example.org").status_code == 302
+
+
+def _behind_proxy(app, client_address: str) -> AuthActions:
+    """A browser at `client_address` whose requests reach the portal through the proxy at 10.0.0.2."""
+    client = app.test_client()
+    client.environ_base.update(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=client_address,
+                               HTTP_X_FORWARDED_PROTO="https", HTTP_REFERER="https://localhost/login")
+    return AuthActions(client)
+
+
+def test_behind_a_trusted_proxy_an_attacker_is_locked_out_but_the_owner_still_logs_in(
+        db, app_config, make_app, make_user):
+    from gmgportal.core.audit import AuditEvent
+
+    make_user("fp@example.org")
+    app = make_app(type("Proxied", (app_config,), {"TRUSTED_PROXIES": 1}))
+    attacker, owner = _behind_proxy(app, "203.0.113.9"), _behind_proxy(app, "198.51.100.7")
+    for _ in range(5):
+        assert attacker.login("fp@example.org", "wrong password").status_code == 200
+    assert attacker.login("fp@example.org", "wrong password").status_code == 429
+    assert owner.login("fp@example.org").status_code == 302
+    addresses = {(e.action, e.ip_address) for e in db.session.scalars(sa.select(AuditEvent))}
+    assert ("login_failure", "203.0.113.9") in addresses and ("login_success", "198.51.100.7") in addresses
+    assert not any(ip == "10.0.0.2" for _, ip in addresses)
+
+
+def test_without_trusted_proxies_forwarded_headers_are_ignored(app, make_user):
+    make_user("fp@example.org")
+    assert app.config["TRUSTED_PROXIES"] == 0
+    spoofer = _behind_proxy(app, "203.0.113.9")
+    for _ in range(5):
+        spoofer.login("fp@example.org", "wrong password")
+    # A forged X-Forwarded-For does not buy a fresh count when no proxy is trusted.
+    spoofer.client.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.99"
+    assert spoofer.login("fp@example.org", "wrong password").status_code == 429
