@@ -14,6 +14,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     app = Flask(__name__, template_folder="../templates", instance_relative_config=False)
     app.config.from_object(config_class)
     register_proxy_fix(app)
+    register_url_rules(app)
     register_extensions(app)
     register_blueprints(app)
     register_features(app)
@@ -30,6 +31,12 @@ def register_proxy_fix(app: Flask) -> None:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+
+def register_url_rules(app: Flask) -> None:
+    from gmgportal.core.urls import register_url_rules as register_bounded_numbers
+
+    register_bounded_numbers(app)
 
 
 def register_extensions(app: Flask) -> None:

@@ -122,13 +122,19 @@ def test_wsgi_entry_point_uses_the_environment_config(monkeypatch, tmp_path):
         config_from_env()
 
 
-def test_unknown_ids_and_junk_arguments_never_give_500(app, auth, make_user, client):
-    """Every route with made-up IDs, and every page with junk query arguments: a clear 4xx, never a 500."""
+HUGE = 99999999999999999999999
+
+
+@pytest.mark.parametrize("number", [999999, HUGE, 2**63, -1])
+def test_unknown_ids_and_junk_arguments_never_give_500(app, auth, make_user, client, number):
+    """Every route with made-up, huge or negative IDs, and every page with junk query arguments:
+    a clear 4xx, never a 500 (SQLite raises OverflowError for integers past 64 bits)."""
     make_user("admin@example.org", roles=tuple(Role))
     auth.login("admin@example.org")
-    junk = {"page": "-1", "sort": "'; DROP TABLE x", "dir": "<script>", "agency": "abc", "status": "nope",
-            "output": "9.9.9", "theme": "../../etc", "date_from": "2014-13-45", "scope": "all", "role": "god"}
-    checked = 0
+    junk = {"page": str(number), "sort": "'; DROP TABLE x", "dir": "<script>", "agency": str(number),
+            "status": "nope", "output": str(number), "theme": str(number), "date_from": "2014-13-45",
+            "scope": "all", "role": "god", "per_page": str(number), "job": str(number)}
+    checked, failures = 0, []
     for rule in app.url_map.iter_rules():
         if "GET" not in (rule.methods or ()) or rule.endpoint == "static":
             continue
@@ -137,8 +143,22 @@ def test_unknown_ids_and_junk_arguments_never_give_500(app, auth, make_user, cli
             kind = type(converter).__name__
             values[name] = 999999 if kind in ("IntegerConverter", "NumberConverter") else (
                 "csv" if kind == "AnyConverter" else "no-such-thing")
-        url = rule.build(values, append_unknown=False)[1]
-        with client.get(url, query_string=junk) as response:
-            assert response.status_code < 500, f"GET {url} answered {response.status_code}"
+        url = rule.build(values, append_unknown=False)[1].replace("999999", str(number))
+        for query in (junk, {"page": str(number)}):
+            with client.get(url, query_string=query) as response:
+                if response.status_code >= 500:
+                    failures.append(f"GET {url}?{'&'.join(query)} answered {response.status_code}")
         checked += 1
+    assert not failures, "\n".join(failures)
     assert checked > 20
+
+
+def test_huge_numbers_in_urls_are_404_and_in_query_arguments_are_ignored(auth, make_user, client):
+    make_user("admin@example.org", roles=(Role.ADMIN, Role.CHAIR))
+    auth.login("admin@example.org")
+    for path in (f"/programme/activities/{HUGE}", f"/jobs/{HUGE}", f"/programme/attachments/{HUGE}",
+                 f"/admin/users/{2**31}/edit"):
+        assert client.get(path).status_code == 404, path
+    assert client.get(f"/admin/users/{2**31 - 1}/edit").status_code == 404  # in range: simply not there
+    for path in (f"/admin/audit?page={HUGE}", f"/admin/users?agency={HUGE}", f"/jobs/?page={2**62}"):
+        assert client.get(path).status_code == 200, path

@@ -13,6 +13,7 @@ from gmgportal.core.errors import Refused
 from gmgportal.core.forms import ConfirmForm, select_choices, show_refusal
 from gmgportal.core.permissions import Role, role_required
 from gmgportal.core.tables import Sort
+from gmgportal.core.urls import page_arg
 from gmgportal.extensions import db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -153,7 +154,7 @@ def audit_log():
         "date_from": _date_arg("date_from"),
         "date_to": _date_arg("date_to"),
     }
-    page = db.paginate(audit_query(**filters), per_page=50, error_out=False)
+    page = db.paginate(audit_query(**filters), page=page_arg(), per_page=50, error_out=False)
     actions, object_types = audit_filter_choices()
     return render_template("admin/audit.html", page=page, actions=actions, object_types=object_types,
                            args=request.args)

@@ -11,6 +11,7 @@ from gmgportal.core.attachments import safe_download_name, send_stored_file
 from gmgportal.core.errors import abort_with
 from gmgportal.core.formatting import format_datetime
 from gmgportal.core.permissions import Role, authorize, has_role, login_required
+from gmgportal.core.urls import page_arg
 from gmgportal.extensions import db
 from gmgportal.jobs import services
 from gmgportal.jobs.models import Job
@@ -29,7 +30,7 @@ def _load(job_id: int) -> Job:
 @login_required
 def index():
     everyone = request.args.get("scope") == "all" and has_role(current_user, Role.CHAIR, Role.ADMIN)
-    page = db.paginate(services.list_jobs(current_user, everyone), per_page=25, error_out=False)
+    page = db.paginate(services.list_jobs(current_user, everyone), page=page_arg(), per_page=25, error_out=False)
     return render_template("jobs/index.html", page=page, everyone=everyone,
                            statuses={job.id: services.job_status(job) for job in page.items},
                            startable=startable_tasks(current_user), new_key=lambda: uuid.uuid4().hex,
