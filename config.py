@@ -75,6 +75,12 @@ class Config:
     LOGIN_THROTTLE_ATTEMPTS = 5
     LOGIN_THROTTLE_WINDOW_SECONDS = 15 * 60
 
+    # Login sessions end on the server after this long without a request, and this
+    # long after login whatever happens ("keep me logged in": REMEMBER_COOKIE_DURATION).
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "120"))
+    SESSION_MAX_HOURS = int(os.environ.get("SESSION_MAX_HOURS", "12"))
+    SESSION_TOUCH_MINUTES = 5  # a session's "last seen" is written at most this often
+
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -3,9 +3,11 @@ callers pass what they know about the client."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Iterable, Optional
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import joinedload, selectinload
 
 from gmgportal.auth.models import Agency, AgencyKind, LoginSession, User, UserRole, hash_token
@@ -166,12 +168,20 @@ def authenticate(email: str, password: str, client: ClientInfo) -> Optional[User
     return user
 
 
-def start_session(user: User, client: ClientInfo) -> str:
-    """Open a login session for `user` and return its token (for the cookie)."""
+def start_session(user: User, client: ClientInfo, remember: bool = False) -> str:
+    """Open a login session for `user` and return its token (for the cookie).
+
+    `remember`: "keep me logged in", a session that lives REMEMBER_COOKIE_DURATION
+    from now instead of ending when idle. The user's long-expired sessions are removed.
+    """
     token = LoginSession.new_token()
-    db.session.add(LoginSession(token_hash=hash_token(token), user=user,
-                                user_agent=client.user_agent[:255], ip_address=client.ip_address[:64]))
-    user.last_login_at = utcnow()
+    now = utcnow()
+    oldest = now - current_app.config["REMEMBER_COOKIE_DURATION"] - timedelta(hours=current_app.config["SESSION_MAX_HOURS"])
+    db.session.execute(sa.delete(LoginSession).where(LoginSession.user_id == user.id, LoginSession.created_at < oldest))
+    db.session.add(LoginSession(token_hash=hash_token(token), user=user, created_at=now, last_seen_at=now,
+                                remember=remember, user_agent=client.user_agent[:255],
+                                ip_address=client.ip_address[:64]))
+    user.last_login_at = now
     record_event("login_success", user, actor=(user.id, user.email))
     db.session.flush()
     user.session_token = token
@@ -185,19 +195,44 @@ def end_session(token: str | None) -> None:
 
 
 def load_session_user(token: str) -> Optional[User]:
-    """The active user holding this session token, with roles and agency, or None.
+    """The active user holding this session token, with roles, agency and the session row
+    (`user.login_session`), or None. Whether the session has expired is `session_ends_at`'s question.
 
     One query: it runs on every request, and every page shows the user's roles and agency.
     """
-    user = db.session.execute(
-        sa.select(User)
+    row = db.session.execute(
+        sa.select(User, LoginSession)
         .join(LoginSession, LoginSession.user_id == User.id)
         .where(LoginSession.token_hash == hash_token(token), User.active.is_(True))
         .options(joinedload(User.roles), joinedload(User.agency))
-    ).unique().scalar_one_or_none()
-    if user is not None:
-        user.session_token = token
+    ).unique().one_or_none()
+    if row is None:
+        return None
+    user, login_session = row
+    user.session_token, user.login_session = token, login_session
     return user
+
+
+def session_ends_at(login_session: LoginSession) -> datetime:
+    """When the server ends this session: idle timeout and absolute lifetime, or the remember-me lifetime."""
+    config = current_app.config
+    if login_session.remember:
+        return login_session.created_at + config["REMEMBER_COOKIE_DURATION"]
+    return min(login_session.created_at + timedelta(hours=config["SESSION_MAX_HOURS"]),
+               login_session.last_seen_at + timedelta(minutes=config["SESSION_IDLE_MINUTES"]))
+
+
+def session_needs_touch(login_session: LoginSession, now: datetime) -> bool:
+    """Whether "last seen" is old enough to be written again (at most every SESSION_TOUCH_MINUTES)."""
+    return now - login_session.last_seen_at >= timedelta(minutes=current_app.config["SESSION_TOUCH_MINUTES"])
+
+
+def touch_session_statement(login_session: LoginSession, now: datetime) -> sa.Update:
+    return sa.update(LoginSession).where(LoginSession.id == login_session.id).values(last_seen_at=now)
+
+
+def end_session_statement(login_session: LoginSession) -> sa.Delete:
+    return sa.delete(LoginSession).where(LoginSession.id == login_session.id)
 
 
 USER_SORTS = {
