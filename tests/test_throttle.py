@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from gmgportal.core.throttle import DatabaseThrottleStore, LoginThrottle, RedisThrottleStore, throttle_key
-from tests.conftest import TEST_REDIS_URL, AuthActions, skip_or_fail
+from tests.conftest import DEMO_PASSWORD, TEST_REDIS_URL, AuthActions, skip_or_fail
 
 
 def _throttle_behaviour(store) -> None:
@@ -138,3 +138,31 @@ def test_without_trusted_proxies_forwarded_headers_are_ignored(app, make_user):
     # A forged X-Forwarded-For does not buy a fresh count when no proxy is trusted.
     spoofer.client.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.99"
     assert spoofer.login("fp@example.org", "wrong password").status_code == 429
+
+
+def _try_current_password(auth: AuthActions, password: str):
+    token = auth.csrf_token("/account/password")
+    return auth.client.post("/account/password", data={
+        "current_password": password, "new_password": "a much longer secret",
+        "confirm_password": "a much longer secret", "csrf_token": token})
+
+
+def test_the_current_password_check_is_throttled_per_user_like_the_login(app, make_user):
+    make_user("fp@example.org")
+    make_user("other@example.org")
+    thief, other = AuthActions(app.test_client()), AuthActions(app.test_client())
+    thief.login("fp@example.org")
+    other.login("other@example.org")
+    for _ in range(5):
+        response = _try_current_password(thief, "guess")
+        assert response.status_code == 200 and "That is not your current password." in response.get_data(as_text=True)
+    response = _try_current_password(thief, "guess")
+    assert response.status_code == 429
+    assert "Too many failed attempts. Try again in 15 minutes." in response.get_data(as_text=True)
+    assert 850 <= int(response.headers["Retry-After"]) <= 900
+    assert _try_current_password(thief, DEMO_PASSWORD).status_code == 429  # even the right one waits
+    # From another browser the same account is throttled too; other accounts are not.
+    second = AuthActions(app.test_client())
+    second.login("fp@example.org")
+    assert _try_current_password(second, DEMO_PASSWORD).status_code == 429
+    assert _try_current_password(other, DEMO_PASSWORD).status_code == 302

@@ -138,6 +138,26 @@ def change_password(user: User, new_password: str, keep_token: str | None = None
     db.session.flush()
 
 
+def check_current_password(user: User, password: str) -> bool:
+    """Whether `password` is `user`'s, for pages that ask for it again; throttled like the login.
+
+    Failures count per user (whoever holds the session, from wherever); raises
+    LoginThrottled when there were too many.
+    """
+    throttle = login_throttle()
+    key = throttle_key(f"current-password:{user.id}", "")
+    wait = throttle.retry_after(key)
+    if wait:
+        raise LoginThrottled(wait)
+    if verify_password(user.password_hash, password):
+        throttle.reset(key)
+        return True
+    record_event("password_check_failure", user)
+    db.session.flush()
+    throttle.record_failure(key)
+    return False
+
+
 def update_preferences(user: User, name: str, time_zone: str) -> None:
     user.name, user.time_zone = name.strip(), time_zone
     db.session.flush()

@@ -6,7 +6,6 @@ from flask_login import current_user, login_user, logout_user
 
 from gmgportal.auth import services
 from gmgportal.auth.forms import AccountForm, LoginForm, PasswordChangeForm
-from gmgportal.auth.passwords import verify_password
 from gmgportal.core import clock
 from gmgportal.core.permissions import login_required
 from gmgportal.core.uow import write_beside
@@ -72,14 +71,21 @@ def account():
 @login_required
 def change_password():
     form = PasswordChangeForm()
+    status, headers = 200, {}
     if form.validate_on_submit():
-        if not verify_password(current_user.password_hash, form.current_password.data):
-            form.current_password.errors.append("That is not your current password.")
+        try:
+            right = services.check_current_password(current_user, form.current_password.data)
+        except services.LoginThrottled as throttled:
+            form.current_password.errors.append(str(throttled))
+            status, headers = 429, {"Retry-After": str(throttled.retry_after)}
         else:
-            services.change_password(current_user, form.new_password.data, keep_token=current_user.get_id())
-            flash("Your password is changed. You have been logged out everywhere else.", "success")
-            return redirect(url_for("auth.account"))
-    return render_template("auth/password.html", form=form)
+            if not right:
+                form.current_password.errors.append("That is not your current password.")
+            else:
+                services.change_password(current_user, form.new_password.data, keep_token=current_user.get_id())
+                flash("Your password is changed. You have been logged out everywhere else.", "success")
+                return redirect(url_for("auth.account"))
+    return render_template("auth/password.html", form=form), status, headers
 
 
 def _load_session_user(token: str):
