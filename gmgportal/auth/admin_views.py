@@ -13,6 +13,7 @@ from gmgportal.core.errors import Refused
 from gmgportal.core.forms import ConfirmForm, select_choices, show_refusal
 from gmgportal.core.permissions import Role, role_required
 from gmgportal.core.tables import Sort
+from gmgportal.core.uow import attempt
 from gmgportal.core.urls import page_arg
 from gmgportal.extensions import db
 
@@ -71,15 +72,16 @@ def edit_user(user_id: int):
     form = _user_form(user)
     if form.validate_on_submit():
         try:
-            services.update_user(user, email=form.email.data, name=form.name.data,
-                                 agency=db.session.get(Agency, form.agency_id.data),
-                                 roles=[Role(r) for r in form.roles.data], active=form.active.data,
-                                 time_zone=form.time_zone.data, acting=current_user)
+            with attempt():  # a refused new password undoes the other changes too
+                services.update_user(user, email=form.email.data, name=form.name.data,
+                                     agency=db.session.get(Agency, form.agency_id.data),
+                                     roles=[Role(r) for r in form.roles.data], active=form.active.data,
+                                     time_zone=form.time_zone.data, acting=current_user)
+                if form.password.data:
+                    services.change_password(user, form.password.data)
         except Refused as refusal:
             show_refusal(form, refusal)
         else:
-            if form.password.data:
-                services.change_password(user, form.password.data)
             flash(f"User {user.name} saved.", "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user)

@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy.orm import joinedload, selectinload
 
 from gmgportal.auth.models import Agency, AgencyKind, LoginSession, User, UserRole, hash_token
-from gmgportal.auth.passwords import hash_password, needs_rehash, verify_password
+from gmgportal.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
 from gmgportal.core.audit import record_event
 from gmgportal.core.errors import Refused
 from gmgportal.core.models import utcnow
@@ -78,6 +78,12 @@ def _check_email_free(email: str, user: User | None) -> None:
         raise _email_taken(other.email)
 
 
+def _check_password(password: str, email: str, name: str) -> None:
+    problem = password_problem(password, email=email, name=name)
+    if problem:
+        raise Refused(problem, field="password")
+
+
 def set_roles(user: User, roles: Iterable[Role]) -> None:
     wanted = set(roles)
     for user_role in list(user.roles):
@@ -92,6 +98,7 @@ def create_user(email: str, name: str, agency: Agency, password: str,
     """A new user; refuses an e-mail address another user has."""
     email = normalise_email(email)
     _check_email_free(email, None)
+    _check_password(password, email, name)
     user = User(email=email, name=name.strip(), agency=agency, password_hash=hash_password(password),
                 time_zone=time_zone, active=active)
     set_roles(user, roles)
@@ -133,6 +140,7 @@ def _end_sessions(user: User, keep_token: str | None = None) -> None:
 
 def change_password(user: User, new_password: str, keep_token: str | None = None) -> None:
     """Set a new password and end every other session of this user."""
+    _check_password(new_password, user.email, user.name)
     user.password_hash = hash_password(new_password)
     _end_sessions(user, keep_token)
     db.session.flush()
