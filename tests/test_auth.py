@@ -362,3 +362,14 @@ def test_every_failed_login_costs_exactly_one_argon2_verification(auth, make_use
     response = auth.client.post("/login", data={"email": email, "password": password, "csrf_token": token})
     assert "not right" in response.get_data(as_text=True)
     assert argon2_calls == {"hash": 0, "verify": 1}
+
+
+def test_logout_expires_the_remember_me_cookie_in_the_browser(auth, make_user, client):
+    make_user("fp@example.org")
+    auth.login("fp@example.org", remember=True)
+    assert client.get_cookie("remember_token") is not None
+    response = auth.logout()
+    cookies = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("remember_token=")]
+    assert len(cookies) == 1 and "Expires=Thu, 01 Jan 1970 00:00:00 GMT" in cookies[0]
+    assert client.get_cookie("remember_token") is None
+    assert client.get("/account").status_code == 302

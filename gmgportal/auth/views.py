@@ -50,8 +50,8 @@ def login():
 @login_required
 def logout():
     services.end_session(current_user.get_id())
+    session.clear()  # first: logout_user() leaves word in the session to expire the remember-me cookie
     logout_user()
-    session.clear()
     flash("You have logged out.", "success")
     return redirect(url_for("auth.login"))
 
