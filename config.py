@@ -20,6 +20,10 @@ KNOWN_DEFAULT_SECRETS = frozenset(
 )
 
 
+class ConfigError(RuntimeError):
+    """The configuration cannot run; the message is one line saying why and what to do."""
+
+
 def _bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
     if value is None:
@@ -37,6 +41,17 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+SECRET_MIN_DISTINCT_CHARACTERS = 10
+
+
+def varied_enough(secret: str) -> bool:
+    """A random key has many different characters, none of them dominating: refuses
+    "aaaa…", "abababab…" and other keys that are long but not random (a hex key has 16 kinds)."""
+    distinct = set(secret)
+    most = max((secret.count(ch) for ch in distinct), default=0)
+    return len(distinct) >= SECRET_MIN_DISTINCT_CHARACTERS and most <= len(secret) / 3
 
 
 class Config:
@@ -102,7 +117,7 @@ class Config:
 
     @classmethod
     def validate(cls) -> None:
-        """Raise RuntimeError with a one-line reason when the config can't run."""
+        """Raise ConfigError with a one-line reason when the config can't run."""
 
 
 class DevelopmentConfig(Config):
@@ -130,8 +145,8 @@ class ProductionConfig(Config):
     @classmethod
     def validate(cls) -> None:
         secret = os.environ.get("SECRET_KEY", "")
-        if secret.strip().lower() in KNOWN_DEFAULT_SECRETS or len(secret) < 32:
-            raise RuntimeError(
+        if secret.strip().lower() in KNOWN_DEFAULT_SECRETS or len(secret) < 32 or not varied_enough(secret):
+            raise ConfigError(
                 "Refusing to start: set SECRET_KEY to a random value of at least 32 characters "
                 "(python -c 'import secrets; print(secrets.token_hex(32))')."
             )
@@ -148,5 +163,5 @@ CONFIGS = {
 def config_from_env() -> type[Config]:
     name = os.environ.get("GMG_CONFIG", "development").strip().lower()
     if name not in CONFIGS:
-        raise RuntimeError(f"Unknown GMG_CONFIG {name!r}: use one of {', '.join(CONFIGS)}.")
+        raise ConfigError(f"Unknown GMG_CONFIG {name!r}: use one of {', '.join(CONFIGS)}.")
     return CONFIGS[name]

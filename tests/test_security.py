@@ -90,7 +90,7 @@ def test_production_refuses_to_start_without_a_secret(monkeypatch):
     from config import ProductionConfig
     from gmgportal import create_app
 
-    for value in (None, "", "dev", "changeme", "short-secret"):
+    for value in (None, "", "dev", "changeme", "short-secret", "a" * 32, "ab" * 20, "0123456789" * 4 + "0" * 20):
         if value is None:
             monkeypatch.delenv("SECRET_KEY", raising=False)
         else:
@@ -99,11 +99,37 @@ def test_production_refuses_to_start_without_a_secret(monkeypatch):
             create_app(ProductionConfig)
 
 
+def test_random_keys_have_enough_variety():
+    import secrets
+
+    from config import varied_enough
+
+    assert all(varied_enough(secrets.token_hex(32)) and varied_enough(secrets.token_urlsafe(32)) for _ in range(200))
+    assert not varied_enough("a" * 32) and not varied_enough("abcdefghi" * 4)
+
+
+def test_production_start_with_a_bad_secret_prints_one_line_and_exits_non_zero(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "GMG_CONFIG": "production", "SECRET_KEY": "a" * 32, "GMG_INSTANCE_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", "import wsgi"], cwd=root, env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        "Refusing to start: set SECRET_KEY to a random value of at least 32 characters "
+        "(python -c 'import secrets; print(secrets.token_hex(32))')."]
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
 def test_production_sets_secure_cookies_and_hsts(monkeypatch, tmp_path):
     from config import ProductionConfig
     from gmgportal import create_app
 
-    monkeypatch.setenv("SECRET_KEY", "x" * 40 + "-random-enough-for-the-test")
+    monkeypatch.setenv("SECRET_KEY", "3f9c1a7e5b2d8064c4e1f0a9b7d35e2c81f6a0d4c9b3e7f2")
     config = type("P", (ProductionConfig,), {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db"})
     app = create_app(config)
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
