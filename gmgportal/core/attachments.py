@@ -1,8 +1,15 @@
-"""Files stored by content hash, with size and type limits.
+"""Files stored by content hash, with size and type limits, and who may download them.
 
 The type is decided from the content, never from the name or the browser's
 claim; the file lands on disk under its SHA-256, so the same file uploaded
 twice is stored once, and no user-chosen name ever reaches the file system.
+
+A feature attaches a stored file to its own object through a link model
+(a row with `stored_file` and `filename`, such as the programme's
+ProgressAttachment) and registers, for that model, who may see the object
+the attachment belongs to (`register_attachment_rule`). Downloads go through
+`send_attachment`, which serves the file only to them: anyone else gets the
+same 404 as for an attachment that does not exist.
 """
 from __future__ import annotations
 
@@ -16,7 +23,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO, Iterable
+from typing import Any, BinaryIO, Callable, Iterable
 
 import filetype
 import sqlalchemy as sa
@@ -295,3 +302,39 @@ def send_stored_file(stored: StoredFile, download_name: str):
         download_name=download_name,
         max_age=0,
     )
+
+
+# --- who may download an attachment ----------------------------------------------
+ATTACHMENT_RULES = "gmg_attachment_rules"
+NO_SUCH_ATTACHMENT = "There is no such attachment."
+
+
+def register_attachment_rule(app, link_model: type, may_see: Callable[[Any, Any], bool]) -> None:
+    """Attachments linked by `link_model` are downloaded only by users for whom
+    `may_see(link, user)` is true: those who may see the object the attachment belongs to.
+    Every feature with attachments registers its rule; attachments of a model without one
+    are served to nobody."""
+    app.extensions.setdefault(ATTACHMENT_RULES, {})[link_model] = may_see
+
+
+def may_download(link: Any, user: Any) -> bool:
+    """Whether `user` (logged in) may download the attachment `link`, by its feature's rule."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    rules = current_app.extensions.get(ATTACHMENT_RULES, {})
+    rule = next((rules[cls] for cls in type(link).__mro__ if cls in rules), None)
+    return bool(rule is not None and rule(link, user))
+
+
+def send_attachment(link: Any | None, user: Any):
+    """The download of attachment `link` (a feature's link row, or None when there is none) for `user`.
+
+    404 both for no attachment and for one the user may not see, so that its existence is not told.
+    """
+    from gmgportal.core.errors import abort_with
+
+    if link is None or not may_download(link, user):
+        abort_with(404, NO_SUCH_ATTACHMENT)
+    if not link.stored_file.path.exists():
+        abort_with(404, "The file of this attachment is missing from storage. Ask an administrator.")
+    return send_stored_file(link.stored_file, safe_download_name(link.filename))
