@@ -20,6 +20,10 @@ KNOWN_DEFAULT_SECRETS = frozenset(
 )
 
 
+class ConfigError(RuntimeError):
+    """The configuration cannot run; the message is one line saying why and what to do."""
+
+
 def _bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
     if value is None:
@@ -37,6 +41,17 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+SECRET_MIN_DISTINCT_CHARACTERS = 10
+
+
+def varied_enough(secret: str) -> bool:
+    """A random key has many different characters, none of them dominating: refuses
+    "aaaa…", "abababab…" and other keys that are long but not random (a hex key has 16 kinds)."""
+    distinct = set(secret)
+    most = max((secret.count(ch) for ch in distinct), default=0)
+    return len(distinct) >= SECRET_MIN_DISTINCT_CHARACTERS and most <= len(secret) / 3
 
 
 class Config:
@@ -67,8 +82,19 @@ class Config:
     PASSWORD_HASH_PARALLELISM = 1
     PASSWORD_MIN_LENGTH = 10
 
+    # How many reverse proxies (e.g. nginx terminating TLS) stand in front of the
+    # portal: their X-Forwarded-For/-Proto/-Host headers are then trusted, so the
+    # client's own address is throttled and audited, not the proxy's. 0: none.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+
     LOGIN_THROTTLE_ATTEMPTS = 5
     LOGIN_THROTTLE_WINDOW_SECONDS = 15 * 60
+
+    # Login sessions end on the server after this long without a request, and this
+    # long after login whatever happens ("keep me logged in": REMEMBER_COOKIE_DURATION).
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "120"))
+    SESSION_MAX_HOURS = int(os.environ.get("SESSION_MAX_HOURS", "12"))
+    SESSION_TOUCH_MINUTES = 5  # a session's "last seen" is written at most this often
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     SESSION_COOKIE_HTTPONLY = True
@@ -95,7 +121,7 @@ class Config:
 
     @classmethod
     def validate(cls) -> None:
-        """Raise RuntimeError with a one-line reason when the config can't run."""
+        """Raise ConfigError with a one-line reason when the config can't run."""
 
 
 def _clock_date(default: str) -> date | None:
@@ -136,8 +162,8 @@ class ProductionConfig(Config):
         if os.environ.get("GMG_CLOCK_DATE"):
             raise RuntimeError("Refusing to start: GMG_CLOCK_DATE sets the clock, which only development may do.")
         secret = os.environ.get("SECRET_KEY", "")
-        if secret.strip().lower() in KNOWN_DEFAULT_SECRETS or len(secret) < 32:
-            raise RuntimeError(
+        if secret.strip().lower() in KNOWN_DEFAULT_SECRETS or len(secret) < 32 or not varied_enough(secret):
+            raise ConfigError(
                 "Refusing to start: set SECRET_KEY to a random value of at least 32 characters "
                 "(python -c 'import secrets; print(secrets.token_hex(32))')."
             )
@@ -154,5 +180,5 @@ CONFIGS = {
 def config_from_env() -> type[Config]:
     name = os.environ.get("GMG_CONFIG", "development").strip().lower()
     if name not in CONFIGS:
-        raise RuntimeError(f"Unknown GMG_CONFIG {name!r}: use one of {', '.join(CONFIGS)}.")
+        raise ConfigError(f"Unknown GMG_CONFIG {name!r}: use one of {', '.join(CONFIGS)}.")
     return CONFIGS[name]

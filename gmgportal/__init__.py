@@ -13,6 +13,8 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     config_class.validate()
     app = Flask(__name__, template_folder="../templates", instance_relative_config=False)
     app.config.from_object(config_class)
+    register_proxy_fix(app)
+    register_url_rules(app)
     register_extensions(app)
     register_blueprints(app)
     register_features(app)
@@ -20,6 +22,21 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     register_templates(app)
     register_commands(app)
     return app
+
+
+def register_proxy_fix(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies, take the client's address, scheme and host from their headers."""
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+
+def register_url_rules(app: Flask) -> None:
+    from gmgportal.core.urls import register_url_rules as register_bounded_numbers
+
+    register_bounded_numbers(app)
 
 
 def register_extensions(app: Flask) -> None:

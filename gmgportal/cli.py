@@ -56,9 +56,6 @@ def create_user_command(email: str, name: str, agency_code: str, roles: tuple[st
     unknown = [r for r in roles if r not in valid_roles]
     if unknown:
         raise click.ClickException(f"Unknown role(s) {', '.join(unknown)}. Use: {', '.join(sorted(valid_roles))}.")
-    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
-    if len(password) < minimum:
-        raise click.ClickException(f"The password must have at least {minimum} characters.")
     try:
         with unit_of_work():
             user = services.create_user(email, name, agency, password, [Role(r) for r in roles])

@@ -93,3 +93,89 @@ def test_sizes_round_up_so_a_file_over_a_limit_never_reads_as_equal():
     assert human_size(1024 * 1024 + 10) == "1.1 MB"
     assert human_size(int(20.2 * 1024 * 1024)) == "21 MB"
     assert human_size(1500) == "2 KB" and human_size(800) == "800 bytes"
+
+
+# --- DOCX and XLSX packages: zip bombs and damaged packages ---------------------
+
+def _package(parts: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        for name, data in parts.items():
+            z.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _declare_size(data: bytes, name: str, size: int) -> bytes:
+    """The package with `name`'s uncompressed size in the central directory changed to `size` (nothing inflated)."""
+    raw = bytearray(data)
+    start = raw.index(b"PK\x01\x02")
+    while True:
+        name_length = int.from_bytes(raw[start + 28:start + 30], "little")
+        if raw[start + 46:start + 46 + name_length].decode() == name:
+            raw[start + 24:start + 28] = size.to_bytes(4, "little")
+            return bytes(raw)
+        start = raw.index(b"PK\x01\x02", start + 4)
+
+
+def _stored_files(db) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(StoredFile))
+
+
+def test_a_docx_declaring_a_2_gb_part_is_refused_without_inflating_it(db):
+    bomb = _declare_size(_package({"word/document.xml": b"<w:document/>"}), "word/document.xml", 2**31 - 1)
+    assert len(bomb) < 1024 and detect_kind(bomb) == "docx"
+    with pytest.raises(UploadRefused, match="would unpack to 2.1 GB; at most 200 MB is accepted"):
+        store_bytes(bomb, "report.docx", ["docx"])
+    assert _stored_files(db) == 0
+
+
+def test_a_docx_holding_50_mb_of_zeros_compressed_is_refused_by_its_ratio(db):
+    bomb = _package({"word/document.xml": b"<w:document/>", "word/media/zeros.bin": bytes(50 * 1024 * 1024)})
+    assert len(bomb) < 100 * 1024
+    with pytest.raises(UploadRefused, match=r"compressed 1,0\d\d to 1, which no real document is"):
+        store_bytes(bomb, "report.docx", ["docx"])
+    assert _stored_files(db) == 0
+
+
+def test_an_xlsx_with_too_many_parts_is_refused(db):
+    many = _package({"xl/workbook.xml": b"<workbook/>", **{f"xl/worksheets/s{i}.xml": b"" for i in range(2001)}},
+                    zipfile.ZIP_STORED)
+    with pytest.raises(UploadRefused, match="holds 2,003 parts; at most 2,000 are accepted"):
+        store_bytes(many, "data.xlsx", ["xlsx"])
+
+
+def test_a_damaged_docx_is_refused_with_a_clear_message(db):
+    whole = _package({"word/document.xml": b"<w:document/>" * 50})
+    cut = whole[: whole.index(b"PK\x01\x02")]  # no central directory
+    assert detect_kind(cut) == "docx"
+    with pytest.raises(UploadRefused, match="The DOCX file is damaged: .*save it again"):
+        store_bytes(cut, "report.docx", ["docx"])
+    assert _stored_files(db) == 0
+
+
+def test_a_package_without_content_types_is_damaged():
+    from gmgportal.core.attachments import check_office_package
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("word/document.xml", "<w:document/>")
+    with pytest.raises(UploadRefused, match="The DOCX file is damaged"):
+        check_office_package(io.BytesIO(buffer.getvalue()), "docx")
+
+
+def test_reading_a_part_stops_when_it_grows_past_its_declared_size():
+    from gmgportal.core.attachments import check_office_package, read_package_entry
+
+    liar = _declare_size(_package({"word/document.xml": b"<w:p/>" * 10_000}), "word/document.xml", 100)
+    package = check_office_package(io.BytesIO(liar), "docx")
+    with pytest.raises(UploadRefused, match="damaged"):
+        read_package_entry(package, "word/document.xml", 10 * 1024 * 1024, "docx")
+    with pytest.raises(UploadRefused, match="larger than 1 KB"):
+        read_package_entry(check_office_package(io.BytesIO(_package({"word/document.xml": b"x" * 5000})), "docx"),
+                           "word/document.xml", 1024, "docx")
+
+
+def test_ordinary_office_files_pass_the_package_check(db):
+    assert store_bytes(_docx(), "report.docx", ["docx"]).kind == "docx"
+    assert store_bytes(_xlsx(), "data.xlsx", ["xlsx"]).kind == "xlsx"

@@ -326,3 +326,50 @@ def test_a_logged_in_page_loads_the_user_with_roles_and_agency_in_one_query(auth
     with count_queries() as queries:
         assert client.get("/account").status_code == 200
     assert queries.count == 1, queries.statements
+
+
+@pytest.fixture
+def argon2_calls(monkeypatch):
+    """Counts argon2 hash and verify operations (the costly part of a login)."""
+    from argon2 import PasswordHasher
+
+    calls = {"hash": 0, "verify": 0}
+    real_hash, real_verify = PasswordHasher.hash, PasswordHasher.verify
+
+    def counting_hash(self, *args, **kwargs):
+        calls["hash"] += 1
+        return real_hash(self, *args, **kwargs)
+
+    def counting_verify(self, *args, **kwargs):
+        calls["verify"] += 1
+        return real_verify(self, *args, **kwargs)
+
+    monkeypatch.setattr(PasswordHasher, "hash", counting_hash)
+    monkeypatch.setattr(PasswordHasher, "verify", counting_verify)
+    return calls
+
+
+@pytest.mark.parametrize("email,password", [
+    ("nobody@example.org", "not the password"),   # unknown e-mail
+    ("fp@example.org", "not the password"),       # known e-mail, wrong password
+    ("gone@example.org", DEMO_PASSWORD),          # deactivated account, right password
+])
+def test_every_failed_login_costs_exactly_one_argon2_verification(auth, make_user, argon2_calls, email, password):
+    make_user("fp@example.org")
+    make_user("gone@example.org", active=False)
+    token = auth.csrf_token()
+    argon2_calls.update(hash=0, verify=0)
+    response = auth.client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+    assert "not right" in response.get_data(as_text=True)
+    assert argon2_calls == {"hash": 0, "verify": 1}
+
+
+def test_logout_expires_the_remember_me_cookie_in_the_browser(auth, make_user, client):
+    make_user("fp@example.org")
+    auth.login("fp@example.org", remember=True)
+    assert client.get_cookie("remember_token") is not None
+    response = auth.logout()
+    cookies = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("remember_token=")]
+    assert len(cookies) == 1 and "Expires=Thu, 01 Jan 1970 00:00:00 GMT" in cookies[0]
+    assert client.get_cookie("remember_token") is None
+    assert client.get("/account").status_code == 302

@@ -143,7 +143,7 @@ def test_production_refuses_to_start_without_a_secret(monkeypatch):
     from config import ProductionConfig
     from gmgportal import create_app
 
-    for value in (None, "", "dev", "changeme", "short-secret"):
+    for value in (None, "", "dev", "changeme", "short-secret", "a" * 32, "ab" * 20, "0123456789" * 4 + "0" * 20):
         if value is None:
             monkeypatch.delenv("SECRET_KEY", raising=False)
         else:
@@ -152,11 +152,37 @@ def test_production_refuses_to_start_without_a_secret(monkeypatch):
             create_app(ProductionConfig)
 
 
+def test_random_keys_have_enough_variety():
+    import secrets
+
+    from config import varied_enough
+
+    assert all(varied_enough(secrets.token_hex(32)) and varied_enough(secrets.token_urlsafe(32)) for _ in range(200))
+    assert not varied_enough("a" * 32) and not varied_enough("abcdefghi" * 4)
+
+
+def test_production_start_with_a_bad_secret_prints_one_line_and_exits_non_zero(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "GMG_CONFIG": "production", "SECRET_KEY": "a" * 32, "GMG_INSTANCE_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", "import wsgi"], cwd=root, env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        "Refusing to start: set SECRET_KEY to a random value of at least 32 characters "
+        "(python -c 'import secrets; print(secrets.token_hex(32))')."]
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
 def test_production_sets_secure_cookies_and_hsts(monkeypatch, tmp_path):
     from config import ProductionConfig
     from gmgportal import create_app
 
-    monkeypatch.setenv("SECRET_KEY", "x" * 40 + "-random-enough-for-the-test")
+    monkeypatch.setenv("SECRET_KEY", "3f9c1a7e5b2d8064c4e1f0a9b7d35e2c81f6a0d4c9b3e7f2")
     config = type("P", (ProductionConfig,), {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db"})
     app = create_app(config)
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
@@ -175,13 +201,19 @@ def test_wsgi_entry_point_uses_the_environment_config(monkeypatch, tmp_path):
         config_from_env()
 
 
-def test_unknown_ids_and_junk_arguments_never_give_500(app, auth, make_user, client):
-    """Every route with made-up IDs, and every page with junk query arguments: a clear 4xx, never a 500."""
+HUGE = 99999999999999999999999
+
+
+@pytest.mark.parametrize("number", [999999, HUGE, 2**63, -1])
+def test_unknown_ids_and_junk_arguments_never_give_500(app, auth, make_user, client, number):
+    """Every route with made-up, huge or negative IDs, and every page with junk query arguments:
+    a clear 4xx, never a 500 (SQLite raises OverflowError for integers past 64 bits)."""
     make_user("admin@example.org", roles=tuple(Role))
     auth.login("admin@example.org")
-    junk = {"page": "-1", "sort": "'; DROP TABLE x", "dir": "<script>", "agency": "abc", "status": "nope",
-            "output": "9.9.9", "theme": "../../etc", "date_from": "2014-13-45", "scope": "all", "role": "god"}
-    checked = 0
+    junk = {"page": str(number), "sort": "'; DROP TABLE x", "dir": "<script>", "agency": str(number),
+            "status": "nope", "output": str(number), "theme": str(number), "date_from": "2014-13-45",
+            "scope": "all", "role": "god", "per_page": str(number), "job": str(number)}
+    checked, failures = 0, []
     for rule in app.url_map.iter_rules():
         if "GET" not in (rule.methods or ()) or rule.endpoint == "static":
             continue
@@ -190,8 +222,23 @@ def test_unknown_ids_and_junk_arguments_never_give_500(app, auth, make_user, cli
             kind = type(converter).__name__
             values[name] = 999999 if kind in ("IntegerConverter", "NumberConverter") else (
                 "csv" if kind == "AnyConverter" else "no-such-thing")
-        url = rule.build(values, append_unknown=False)[1]
-        with client.get(url, query_string=junk) as response:
-            assert response.status_code < 500, f"GET {url} answered {response.status_code}"
+        url = rule.build(values, append_unknown=False)[1].replace("999999", str(number))
+        for query in (junk, {"page": str(number)}):
+            with client.get(url, query_string=query) as response:
+                if response.status_code >= 500:
+                    failures.append(f"GET {url}?{'&'.join(query)} answered {response.status_code}")
         checked += 1
+    assert not failures, "\n".join(failures)
     assert checked > 20
+
+
+def test_huge_numbers_in_urls_are_404_and_in_query_arguments_are_400(auth, make_user, client):
+    make_user("admin@example.org", roles=(Role.ADMIN, Role.CHAIR))
+    auth.login("admin@example.org")
+    for path in (f"/programme/activities/{HUGE}", f"/jobs/{HUGE}", f"/programme/attachments/{HUGE}",
+                 f"/admin/users/{2**31}/edit"):
+        assert client.get(path).status_code == 404, path
+    assert client.get(f"/admin/users/{2**31 - 1}/edit").status_code == 404  # in range: simply not there
+    for path in (f"/admin/audit?page={HUGE}", f"/admin/users?agency={HUGE}", f"/jobs/?page={2**62}",
+                 "/programme/twg1/?page=-1"):
+        assert client.get(path).status_code in (400, 404), path

@@ -17,6 +17,7 @@ from gmgportal.core.filters import OptionalId, QueryFilters, parse_filters
 from gmgportal.core.forms import ConfirmForm, select_choices, show_refusal
 from gmgportal.core.permissions import Role, role_required
 from gmgportal.core.tables import Sort
+from gmgportal.core.uow import attempt
 from gmgportal.extensions import db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -81,12 +82,13 @@ def _save_user(form: UserForm, user: User | None) -> User | None:
     try:
         if user is None:
             return services.create_user(password=form.password.data, **fields)
-        services.update_user(user, acting=current_user, **fields)
+        with attempt():  # a refused new password undoes the other changes too
+            services.update_user(user, acting=current_user, **fields)
+            if form.password.data:
+                services.change_password(user, form.password.data)
     except Refused as refusal:
         show_refusal(form, refusal)
         return None
-    if form.password.data:
-        services.change_password(user, form.password.data)
     return user
 
 

@@ -1,22 +1,27 @@
 from __future__ import annotations
 
-from flask import current_app
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from gmgportal.auth.models import AgencyKind
+from gmgportal.auth.passwords import password_problem
 from gmgportal.core.formatting import time_zone_choices
 from gmgportal.core.forms import MultiCheckboxField, select_choices
 from gmgportal.core.permissions import Role
 
 
 def strong_enough(form, field) -> None:
-    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
-    if len(field.data or "") < minimum:
-        raise ValidationError(f"Enter a password of at least {minimum} characters.")
-    if field.data and field.data.strip().lower() in {"password123", "passwordpassword", "1234567890"}:
-        raise ValidationError("Choose a password that is harder to guess.")
+    """The password rules of `auth.passwords.password_problem`, for the account the form is about:
+    the e-mail and name on the form (admin forms), else the logged-in user's (own password change)."""
+    if "email" in form:
+        email, name = form.email.data or "", form.name.data or ""
+    else:
+        email, name = getattr(current_user, "email", ""), getattr(current_user, "name", "")
+    problem = password_problem(field.data or "", email=email, name=name)
+    if problem:
+        raise ValidationError(problem)
 
 
 class LoginForm(FlaskForm):

@@ -64,8 +64,9 @@ class User(Auditable, UserMixin, TimestampMixin, db.Model):
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
 
-    # The token of the login session this object was loaded for (see LoginSession).
+    # The token of the login session this object was loaded for, and its row (see LoginSession).
     session_token = None
+    login_session = None
 
     def get_id(self) -> str | None:
         return self.session_token
@@ -117,7 +118,11 @@ class LoginSession(db.Model):
 
     The session cookie and the remember-me cookie carry the token; deleting
     the row (logout, password change, deactivation) makes both worthless,
-    including copies an attacker may hold.
+    including copies an attacker may hold. The server also ends it by itself
+    (`auth.services.session_ends_at`): after SESSION_IDLE_MINUTES without a
+    request or SESSION_MAX_HOURS after login, or, for "keep me logged in",
+    REMEMBER_COOKIE_DURATION after login. `last_seen_at` is refreshed at most
+    every SESSION_TOUCH_MINUTES, so most requests write nothing.
     """
 
     __tablename__ = "login_session"
@@ -126,6 +131,8 @@ class LoginSession(db.Model):
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    remember: Mapped[bool] = mapped_column(default=False)
     user_agent: Mapped[str] = mapped_column(sa.String(255), default="")
     ip_address: Mapped[str] = mapped_column(sa.String(64), default="")
 

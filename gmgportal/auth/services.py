@@ -3,13 +3,15 @@ callers pass what they know about the client."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Iterable, Optional
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import joinedload, selectinload
 
 from gmgportal.auth.models import Agency, AgencyKind, LoginSession, User, UserRole, hash_token
-from gmgportal.auth.passwords import hash_password, needs_rehash, verify_password
+from gmgportal.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
 from gmgportal.core.audit import record_event
 from gmgportal.core.errors import Refused
 from gmgportal.core.models import utcnow
@@ -76,6 +78,12 @@ def _check_email_free(email: str, user: User | None) -> None:
         raise _email_taken(other.email)
 
 
+def _check_password(password: str, email: str, name: str) -> None:
+    problem = password_problem(password, email=email, name=name)
+    if problem:
+        raise Refused(problem, field="password")
+
+
 def set_roles(user: User, roles: Iterable[Role]) -> None:
     wanted = set(roles)
     for user_role in list(user.roles):
@@ -90,6 +98,7 @@ def create_user(email: str, name: str, agency: Agency, password: str,
     """A new user; refuses an e-mail address another user has."""
     email = normalise_email(email)
     _check_email_free(email, None)
+    _check_password(password, email, name)
     user = User(email=email, name=name.strip(), agency=agency, password_hash=hash_password(password),
                 time_zone=time_zone, active=active)
     set_roles(user, roles)
@@ -131,9 +140,30 @@ def _end_sessions(user: User, keep_token: str | None = None) -> None:
 
 def change_password(user: User, new_password: str, keep_token: str | None = None) -> None:
     """Set a new password and end every other session of this user."""
+    _check_password(new_password, user.email, user.name)
     user.password_hash = hash_password(new_password)
     _end_sessions(user, keep_token)
     db.session.flush()
+
+
+def check_current_password(user: User, password: str) -> bool:
+    """Whether `password` is `user`'s, for pages that ask for it again; throttled like the login.
+
+    Failures count per user (whoever holds the session, from wherever); raises
+    LoginThrottled when there were too many.
+    """
+    throttle = login_throttle()
+    key = throttle_key(f"current-password:{user.id}", "")
+    wait = throttle.retry_after(key)
+    if wait:
+        raise LoginThrottled(wait)
+    if verify_password(user.password_hash, password):
+        throttle.reset(key)
+        return True
+    record_event("password_check_failure", user)
+    db.session.flush()
+    throttle.record_failure(key)
+    return False
 
 
 def update_preferences(user: User, name: str, time_zone: str) -> None:
@@ -166,12 +196,20 @@ def authenticate(email: str, password: str, client: ClientInfo) -> Optional[User
     return user
 
 
-def start_session(user: User, client: ClientInfo) -> str:
-    """Open a login session for `user` and return its token (for the cookie)."""
+def start_session(user: User, client: ClientInfo, remember: bool = False) -> str:
+    """Open a login session for `user` and return its token (for the cookie).
+
+    `remember`: "keep me logged in", a session that lives REMEMBER_COOKIE_DURATION
+    from now instead of ending when idle. The user's long-expired sessions are removed.
+    """
     token = LoginSession.new_token()
-    db.session.add(LoginSession(token_hash=hash_token(token), user=user,
-                                user_agent=client.user_agent[:255], ip_address=client.ip_address[:64]))
-    user.last_login_at = utcnow()
+    now = utcnow()
+    oldest = now - current_app.config["REMEMBER_COOKIE_DURATION"] - timedelta(hours=current_app.config["SESSION_MAX_HOURS"])
+    db.session.execute(sa.delete(LoginSession).where(LoginSession.user_id == user.id, LoginSession.created_at < oldest))
+    db.session.add(LoginSession(token_hash=hash_token(token), user=user, created_at=now, last_seen_at=now,
+                                remember=remember, user_agent=client.user_agent[:255],
+                                ip_address=client.ip_address[:64]))
+    user.last_login_at = now
     record_event("login_success", user, actor=(user.id, user.email))
     db.session.flush()
     user.session_token = token
@@ -185,19 +223,44 @@ def end_session(token: str | None) -> None:
 
 
 def load_session_user(token: str) -> Optional[User]:
-    """The active user holding this session token, with roles and agency, or None.
+    """The active user holding this session token, with roles, agency and the session row
+    (`user.login_session`), or None. Whether the session has expired is `session_ends_at`'s question.
 
     One query: it runs on every request, and every page shows the user's roles and agency.
     """
-    user = db.session.execute(
-        sa.select(User)
+    row = db.session.execute(
+        sa.select(User, LoginSession)
         .join(LoginSession, LoginSession.user_id == User.id)
         .where(LoginSession.token_hash == hash_token(token), User.active.is_(True))
         .options(joinedload(User.roles), joinedload(User.agency))
-    ).unique().scalar_one_or_none()
-    if user is not None:
-        user.session_token = token
+    ).unique().one_or_none()
+    if row is None:
+        return None
+    user, login_session = row
+    user.session_token, user.login_session = token, login_session
     return user
+
+
+def session_ends_at(login_session: LoginSession) -> datetime:
+    """When the server ends this session: idle timeout and absolute lifetime, or the remember-me lifetime."""
+    config = current_app.config
+    if login_session.remember:
+        return login_session.created_at + config["REMEMBER_COOKIE_DURATION"]
+    return min(login_session.created_at + timedelta(hours=config["SESSION_MAX_HOURS"]),
+               login_session.last_seen_at + timedelta(minutes=config["SESSION_IDLE_MINUTES"]))
+
+
+def session_needs_touch(login_session: LoginSession, now: datetime) -> bool:
+    """Whether "last seen" is old enough to be written again (at most every SESSION_TOUCH_MINUTES)."""
+    return now - login_session.last_seen_at >= timedelta(minutes=current_app.config["SESSION_TOUCH_MINUTES"])
+
+
+def touch_session_statement(login_session: LoginSession, now: datetime) -> sa.Update:
+    return sa.update(LoginSession).where(LoginSession.id == login_session.id).values(last_seen_at=now)
+
+
+def end_session_statement(login_session: LoginSession) -> sa.Delete:
+    return sa.delete(LoginSession).where(LoginSession.id == login_session.id)
 
 
 USER_SORTS = {

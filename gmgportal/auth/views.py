@@ -6,8 +6,9 @@ from flask_login import current_user, login_user, logout_user
 
 from gmgportal.auth import services
 from gmgportal.auth.forms import AccountForm, LoginForm, PasswordChangeForm
-from gmgportal.auth.passwords import verify_password
+from gmgportal.core import clock
 from gmgportal.core.permissions import login_required
+from gmgportal.core.uow import write_beside
 from gmgportal.core.urls import is_safe_next
 
 bp = Blueprint("auth", __name__)
@@ -35,7 +36,7 @@ def login():
             if user is None:
                 form.form_errors.append("The e-mail address or password is not right. Check them and try again.")
             else:
-                services.start_session(user, client_info())
+                services.start_session(user, client_info(), remember=form.remember.data)
                 session.clear()  # a fresh session on login: no fixation
                 login_user(user, remember=form.remember.data)
                 flash(f"Welcome, {user.name}.", "success")
@@ -49,8 +50,8 @@ def login():
 @login_required
 def logout():
     services.end_session(current_user.get_id())
+    session.clear()  # first: logout_user() leaves word in the session to expire the remember-me cookie
     logout_user()
-    session.clear()
     flash("You have logged out.", "success")
     return redirect(url_for("auth.login"))
 
@@ -70,14 +71,39 @@ def account():
 @login_required
 def change_password():
     form = PasswordChangeForm()
+    status, headers = 200, {}
     if form.validate_on_submit():
-        if not verify_password(current_user.password_hash, form.current_password.data):
-            form.current_password.errors.append("That is not your current password.")
+        try:
+            right = services.check_current_password(current_user, form.current_password.data)
+        except services.LoginThrottled as throttled:
+            form.current_password.errors.append(str(throttled))
+            status, headers = 429, {"Retry-After": str(throttled.retry_after)}
         else:
-            services.change_password(current_user, form.new_password.data, keep_token=current_user.get_id())
-            flash("Your password is changed. You have been logged out everywhere else.", "success")
-            return redirect(url_for("auth.account"))
-    return render_template("auth/password.html", form=form)
+            if not right:
+                form.current_password.errors.append("That is not your current password.")
+            else:
+                services.change_password(current_user, form.new_password.data, keep_token=current_user.get_id())
+                flash("Your password is changed. You have been logged out everywhere else.", "success")
+                return redirect(url_for("auth.account"))
+    return render_template("auth/password.html", form=form), status, headers
+
+
+def _load_session_user(token: str):
+    """The session's user, unless the server has ended the session (idle or too old).
+
+    An expired session row is deleted; "last seen" is refreshed only when it is
+    SESSION_TOUCH_MINUTES old, beside the request's own unit of work (a GET never commits).
+    """
+    user = services.load_session_user(token)
+    if user is None:
+        return None
+    now = clock.now()
+    if now >= services.session_ends_at(user.login_session):
+        write_beside(services.end_session_statement(user.login_session))
+        return None
+    if services.session_needs_touch(user.login_session, now):
+        write_beside(services.touch_session_statement(user.login_session, now))
+    return user
 
 
 def register_login_manager(app) -> None:
@@ -89,7 +115,7 @@ def register_login_manager(app) -> None:
 
     @login_manager.user_loader
     def load_user(token: str):
-        return services.load_session_user(token)
+        return _load_session_user(token)
 
     from gmgportal.core.audit import set_actor_loader
 

@@ -1,8 +1,15 @@
-"""Files stored by content hash, with size and type limits.
+"""Files stored by content hash, with size and type limits, and who may download them.
 
 The type is decided from the content, never from the name or the browser's
 claim; the file lands on disk under its SHA-256, so the same file uploaded
 twice is stored once, and no user-chosen name ever reaches the file system.
+
+A feature attaches a stored file to its own object through a link model
+(a row with `stored_file` and `filename`, such as the programme's
+ProgressAttachment) and registers, for that model, who may see the object
+the attachment belongs to (`register_attachment_rule`). Downloads go through
+`send_attachment`, which serves the file only to them: anyone else gets the
+same 404 as for an attachment that does not exist.
 """
 from __future__ import annotations
 
@@ -12,10 +19,11 @@ import io
 import math
 import os
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO, Iterable
+from typing import Any, BinaryIO, Callable, Iterable
 
 import filetype
 import sqlalchemy as sa
@@ -47,6 +55,15 @@ FILE_KINDS = {
 }
 DOCUMENT_KINDS = ("pdf", "docx", "xlsx", "csv", "png", "jpeg")
 CHUNK = 1024 * 1024
+
+# DOCX and XLSX files are zip packages. What one may hold, judged from its
+# directory without inflating anything: real documents stay far below these.
+OFFICE_KINDS = ("docx", "xlsx")
+OFFICE_MAX_ENTRIES = 2000
+OFFICE_MAX_UNCOMPRESSED = 200 * 1024 * 1024
+OFFICE_MAX_RATIO = 100          # uncompressed / compressed, for entries above the size below
+OFFICE_RATIO_FROM_SIZE = 1024 * 1024
+OFFICE_MAX_CONTENT_TYPES = 1024 * 1024
 
 
 class UploadRefused(ValueError):
@@ -84,6 +101,8 @@ def allowed_kinds_hint(kinds: Iterable[str], max_bytes: int) -> str:
 
 def human_size(size: int) -> str:
     """Sizes round up, so a file just over a limit never reads as equal to it."""
+    if size > 1024 ** 3:
+        return f"{math.ceil(size / 1024 ** 3 * 10) / 10:.1f} GB"
     if size >= 1024 * 1024:
         value = size / (1024 * 1024)
         if value.is_integer():
@@ -123,6 +142,68 @@ def detect_kind(head: bytes) -> str | None:
     if _looks_like_csv(head):
         return "csv"
     return None
+
+
+def _damaged(kind: str) -> UploadRefused:
+    return UploadRefused(f"The {FILE_KINDS[kind].name} file is damaged: it could not be read as a package. "
+                         f"Open it in Word or Excel, save it again and upload the new copy.")
+
+
+def check_office_package(stream: BinaryIO, kind: str) -> zipfile.ZipFile:
+    """Refuse a DOCX or XLSX package that is damaged or would inflate unreasonably (a zip bomb).
+
+    Judged from the zip's central directory, without inflating anything:
+    entry count, declared total size, each large entry's compression ratio and
+    the presence of `[Content_Types].xml` (read with `read_package_entry`, which
+    also counts what actually comes out). Returns the open package for further
+    reading; raises UploadRefused with a message for the user.
+    """
+    name = FILE_KINDS[kind].name
+    try:
+        package = zipfile.ZipFile(stream)
+        entries = package.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as error:
+        raise _damaged(kind) from error
+    if len(entries) > OFFICE_MAX_ENTRIES:
+        raise UploadRefused(f"The {name} file holds {len(entries):,} parts; at most {OFFICE_MAX_ENTRIES:,} are accepted.")
+    total = sum(entry.file_size for entry in entries)
+    if total > OFFICE_MAX_UNCOMPRESSED:
+        raise UploadRefused(f"The {name} file would unpack to {human_size(total)}; at most "
+                            f"{human_size(OFFICE_MAX_UNCOMPRESSED)} is accepted.")
+    for entry in entries:
+        ratio = entry.file_size / max(entry.compress_size, 1)
+        if entry.file_size > OFFICE_RATIO_FROM_SIZE and ratio > OFFICE_MAX_RATIO:
+            raise UploadRefused(f"The {name} file is refused: one of its parts is compressed {ratio:,.0f} to 1, "
+                                f"which no real document is (at most {OFFICE_MAX_RATIO} to 1).")
+    try:
+        types = package.getinfo("[Content_Types].xml")
+    except KeyError as error:
+        raise _damaged(kind) from error
+    if b"<Types" not in read_package_entry(package, types, OFFICE_MAX_CONTENT_TYPES, kind):
+        raise _damaged(kind)
+    return package
+
+
+def read_package_entry(package: zipfile.ZipFile, entry: zipfile.ZipInfo | str, max_bytes: int,
+                       kind: str = "zip") -> bytes:
+    """An entry's content, inflated in chunks and refused as soon as it grows past `max_bytes`
+    or past the size its directory declares (a package that lies about its sizes)."""
+    info = package.getinfo(entry) if isinstance(entry, str) else entry
+    limit = min(max_bytes, info.file_size)
+    if info.file_size > max_bytes:
+        raise UploadRefused(f"The part {info.filename} of the {FILE_KINDS[kind].name} file is larger than "
+                            f"{human_size(max_bytes)}.")
+    out = io.BytesIO()
+    try:
+        with package.open(info) as source:
+            while chunk := source.read(min(CHUNK, limit + 1 - out.tell())):
+                out.write(chunk)
+                if out.tell() > limit:
+                    raise UploadRefused(f"The {FILE_KINDS[kind].name} file is damaged: its part {info.filename} "
+                                        f"is larger than its package says.")
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as error:
+        raise _damaged(kind) from error
+    return out.getvalue()
 
 
 def _copy_to_temp(stream: BinaryIO, max_bytes: int, directory: Path) -> tuple[str, str, int, bytes]:
@@ -165,6 +246,9 @@ def store_file(stream: BinaryIO, filename: str, kinds: Iterable[str] = DOCUMENT_
         problem = refusal_reason(kind, filename, kinds)
         if problem:
             raise UploadRefused(problem)
+        if kind in OFFICE_KINDS:
+            with open(temp_path, "rb") as package_file:
+                check_office_package(package_file, kind).close()
         stored = db.session.scalar(sa.select(StoredFile).where(StoredFile.sha256 == sha256))
         target = storage_path(sha256)
         if not target.exists():
@@ -218,3 +302,39 @@ def send_stored_file(stored: StoredFile, download_name: str):
         download_name=download_name,
         max_age=0,
     )
+
+
+# --- who may download an attachment ----------------------------------------------
+ATTACHMENT_RULES = "gmg_attachment_rules"
+NO_SUCH_ATTACHMENT = "There is no such attachment."
+
+
+def register_attachment_rule(app, link_model: type, may_see: Callable[[Any, Any], bool]) -> None:
+    """Attachments linked by `link_model` are downloaded only by users for whom
+    `may_see(link, user)` is true: those who may see the object the attachment belongs to.
+    Every feature with attachments registers its rule; attachments of a model without one
+    are served to nobody."""
+    app.extensions.setdefault(ATTACHMENT_RULES, {})[link_model] = may_see
+
+
+def may_download(link: Any, user: Any) -> bool:
+    """Whether `user` (logged in) may download the attachment `link`, by its feature's rule."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    rules = current_app.extensions.get(ATTACHMENT_RULES, {})
+    rule = next((rules[cls] for cls in type(link).__mro__ if cls in rules), None)
+    return bool(rule is not None and rule(link, user))
+
+
+def send_attachment(link: Any | None, user: Any):
+    """The download of attachment `link` (a feature's link row, or None when there is none) for `user`.
+
+    404 both for no attachment and for one the user may not see, so that its existence is not told.
+    """
+    from gmgportal.core.errors import abort_with
+
+    if link is None or not may_download(link, user):
+        abort_with(404, NO_SUCH_ATTACHMENT)
+    if not link.stored_file.path.exists():
+        abort_with(404, "The file of this attachment is missing from storage. Ask an administrator.")
+    return send_stored_file(link.stored_file, safe_download_name(link.filename))

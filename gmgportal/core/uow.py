@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from typing import Callable, Iterator, TypeVar
 
 import sqlalchemy as sa
-from flask import Flask, Response, request
+from flask import Flask, Response, has_request_context, request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -102,6 +102,21 @@ def attempt() -> Iterator[None]:
     else:
         if savepoint.is_active:
             savepoint.commit()
+
+
+def write_beside(statement: sa.Executable) -> None:
+    """Run one small bookkeeping statement (a session's "last seen") even in a request that reads.
+
+    A GET never writes in its own unit of work: there the statement runs at
+    once in a short transaction of its own, on another connection. A request
+    that writes anyway takes it into its unit of work (on SQLite a second
+    writer would wait for the request's own write lock).
+    """
+    if has_request_context() and request.method not in SAFE_METHODS:
+        db.session.execute(statement)
+        return
+    with transaction_mode(True), db.engine.begin() as connection:
+        connection.execute(statement)
 
 
 def flush_or_conflict(make_error: Callable[[], E]) -> None:

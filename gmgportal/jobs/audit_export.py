@@ -1,7 +1,6 @@
 """The first long task: the whole audit log as a CSV file, for chairs and administrators."""
 from __future__ import annotations
 
-import csv
 import json
 
 import sqlalchemy as sa
@@ -9,7 +8,7 @@ import sqlalchemy as sa
 from gmgportal.core.audit import AuditEvent
 from gmgportal.core.models import utcnow
 from gmgportal.core.permissions import Role, has_role
-from gmgportal.core.spreadsheets import csv_cell
+from gmgportal.core.spreadsheets import csv_cell, csv_writer
 from gmgportal.extensions import db
 from gmgportal.jobs.progress import Progress
 from gmgportal.jobs.registry import register_task
@@ -41,7 +40,7 @@ def export_audit_log(progress: Progress, params: dict) -> None:
     path = progress.temp_file(".csv")
     done, after = 0, 0
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+        writer = csv_writer(handle)
         writer.writerow(COLUMNS)
         while done < total:
             batch = list(db.session.scalars(

@@ -13,6 +13,7 @@ from gmgportal.core.formatting import format_datetime
 from gmgportal.core.forms import ConfirmForm
 from gmgportal.core.permissions import Role, authorize, has_role, login_required
 from gmgportal.core.users import user_card, user_cards
+from gmgportal.core.filters import page_number
 from gmgportal.extensions import db
 from gmgportal.jobs import services
 from gmgportal.jobs.forms import StartJobForm
@@ -32,7 +33,8 @@ def _load(job_id: int) -> Job:
 @login_required
 def index():
     everyone = request.args.get("scope") == "all" and has_role(current_user, Role.CHAIR, Role.ADMIN)
-    page = db.paginate(services.list_jobs(current_user, everyone), per_page=25, error_out=False)
+    page = db.paginate(services.list_jobs(current_user, everyone), page=page_number(request.args), per_page=25,
+                       error_out=False)
     startable = startable_tasks(current_user)
     start_forms = {spec.kind: StartJobForm(formdata=None, idempotency_key=uuid.uuid4().hex) for spec in startable}
     return render_template("jobs/index.html", page=page, everyone=everyone,

@@ -42,6 +42,12 @@ def status_column(**kwargs: Any):
     )
 
 
+def can_read_programme(user: Any) -> bool:
+    """The programme's reading rule: every logged-in member reads every activity, its progress
+    updates and their attachments."""
+    return bool(getattr(user, "is_authenticated", False))
+
+
 def can_manage_programme(user: Any) -> bool:
     """Chairs and co-chairs change outputs, activities, milestones and findings."""
     return has_role(user, Role.CHAIR)

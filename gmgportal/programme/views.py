@@ -19,8 +19,7 @@ from gmgportal.core.attachments import (
     DOCUMENT_KINDS,
     UploadRefused,
     allowed_kinds_hint,
-    safe_download_name,
-    send_stored_file,
+    send_attachment,
 )
 from gmgportal.core.errors import Refused, abort_with, get_child_or_404
 from gmgportal.core.filters import page_number, parse_filters
@@ -50,6 +49,7 @@ from gmgportal.programme.models import (
     ProgressUpdate,
     Status,
     can_manage_programme,
+    can_read_programme,
 )
 from gmgportal.programme.timeline import build_timeline
 
@@ -59,7 +59,7 @@ bp = Blueprint("programme", __name__, url_prefix="/programme")
 @bp.before_request
 def require_login():
     """Nothing of the programme is public."""
-    if not current_user.is_authenticated:
+    if not can_read_programme(current_user):
         return login_manager.unauthorized()
     return None
 
@@ -169,10 +169,7 @@ def activity(activity_id: int):
 
 @bp.get("/attachments/<int:attachment_id>")
 def attachment(attachment_id: int):
-    found = queries.get_attachment(attachment_id) or abort_with(404, "There is no such attachment.")
-    if not found.stored_file.path.exists():
-        abort_with(404, "The file of this attachment is missing from storage. Ask an administrator.")
-    return send_stored_file(found.stored_file, safe_download_name(found.filename))
+    return send_attachment(queries.get_attachment(attachment_id), current_user)
 
 
 # --- progress updates ----------------------------------------------------------

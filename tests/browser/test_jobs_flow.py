@@ -100,7 +100,7 @@ def test_chair_exports_the_audit_log_watching_the_bar_and_downloads_it(
     assert re.fullmatch(r"audit-log-\d{4}-\d\d-\d\d\.csv", download.suggested_filename)
     with open(download.path(), encoding="utf-8") as handle:
         lines = handle.read().splitlines()
-    assert lines[0].startswith("id,when_utc,who") and len(lines) > 10_000
+    assert lines[0].startswith('"id","when_utc","who"') and len(lines) > 10_000
 
     page.get_by_role("link", name="Your jobs").first.click()
     expect(page.get_by_role("cell", name="Done")).to_be_visible()

@@ -20,7 +20,7 @@ def test_jobs_run_without_the_queue_shows_a_bar_and_writes_the_file(runner, chai
                                  "--output", str(output)])
     assert result.exit_code == 0, result.output
     assert "running here, without the queue" in result.output and "Done: audit-log-" in result.output
-    assert output.read_text(encoding="utf-8").startswith("id,when_utc,who")
+    assert output.read_text(encoding="utf-8").startswith('"id","when_utc","who"')
 
 
 def test_jobs_lists_recent_jobs(runner, chair):

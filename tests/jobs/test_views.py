@@ -79,7 +79,7 @@ def test_finished_job_page_does_not_refresh_and_offers_the_file(client, auth, ch
     with client.get(f"/jobs/{done_job.id}/download") as response:
         assert response.status_code == 200
         assert response.headers["Content-Disposition"].startswith("attachment")
-        assert response.data.startswith(b"id,when_utc,who")
+        assert response.data.startswith(b'"id","when_utc","who"')
 
 
 def test_status_json(client, auth, chair, done_job):
