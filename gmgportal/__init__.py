@@ -97,12 +97,13 @@ def register_templates(app: Flask) -> None:
     from gmgportal.core.formatting import register_template_filters
     from gmgportal.core.markdown import render_markdown
     from gmgportal.core.navigation import register_navigation
-    from gmgportal.core.permissions import Role, has_role
+    from gmgportal.core.permissions import Role, has_role, is_chair_or_admin
 
     register_template_filters(app)
     register_navigation(app)
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_global(has_role, "has_role")
+    app.add_template_global(is_chair_or_admin, "is_chair_or_admin")
     app.add_template_global(Role, "Role")
     app.add_template_global(clock.is_set, "clock_is_set")
     app.add_template_global(clock.today, "clock_today")

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from gmgportal.core.audit import AuditEvent
 from gmgportal.core.models import utcnow
-from gmgportal.core.permissions import Role, has_role
+from gmgportal.core.permissions import is_chair_or_admin
 from gmgportal.core.spreadsheets import csv_cell, csv_writer
 from gmgportal.extensions import db
 from gmgportal.jobs.progress import Progress
@@ -26,7 +26,7 @@ def _row(event: AuditEvent) -> list[str]:
 
 
 def may_export_audit_log(user) -> bool:
-    return has_role(user, Role.CHAIR, Role.ADMIN)
+    return is_chair_or_admin(user)
 
 
 @register_task("audit_export", title="Export the audit log as CSV", may_start=may_export_audit_log,

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gmgportal.core.attachments import StoredFile
 from gmgportal.core.models import LabelledEnum, UTCDateTime, enum_type, utcnow
-from gmgportal.core.permissions import Role, has_role
+from gmgportal.core.permissions import is_chair_or_admin
 from gmgportal.extensions import db
 
 LOST_MESSAGE = "The worker stopped while this job was running. Retry it."
@@ -82,7 +82,7 @@ class Job(db.Model):
 
     # Permissions: used to refuse a request and to hide a button.
     def can_view(self, user: Any) -> bool:
-        if has_role(user, Role.CHAIR, Role.ADMIN):
+        if is_chair_or_admin(user):
             return True
         return bool(getattr(user, "is_authenticated", False)) and user.id == self.started_by_id
 

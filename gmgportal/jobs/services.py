@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 from gmgportal.core.attachments import human_size
 from gmgportal.core.audit import record_event
 from gmgportal.core.models import utcnow
-from gmgportal.core.permissions import Role, has_role
+from gmgportal.core.permissions import is_chair_or_admin
 from gmgportal.core.uow import after_commit
 from gmgportal.extensions import db
 from gmgportal.jobs.models import FINISHED_STATES, LOST_MESSAGE, Job, JobState
@@ -131,7 +131,7 @@ def retry_job(job: Job, user: Any) -> Job:
 def list_jobs(user: Any, everyone: bool = False) -> sa.Select:
     """Jobs newest first: the user's own, or everyone's for chairs and administrators."""
     query = sa.select(Job).options(selectinload(Job.result_file)).order_by(Job.created_at.desc(), Job.id.desc())
-    if not (everyone and has_role(user, Role.CHAIR, Role.ADMIN)):
+    if not (everyone and is_chair_or_admin(user)):
         query = query.where(Job.started_by_id == user.id)
     return query
 

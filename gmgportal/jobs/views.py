@@ -11,7 +11,7 @@ from gmgportal.core.attachments import safe_download_name, send_stored_file
 from gmgportal.core.errors import abort_with
 from gmgportal.core.formatting import format_datetime
 from gmgportal.core.forms import ConfirmForm
-from gmgportal.core.permissions import Role, authorize, has_role, login_required
+from gmgportal.core.permissions import authorize, is_chair_or_admin, login_required
 from gmgportal.core.users import user_card, user_cards
 from gmgportal.core.filters import page_number
 from gmgportal.extensions import db
@@ -32,7 +32,7 @@ def _load(job_id: int) -> Job:
 @bp.get("/")
 @login_required
 def index():
-    everyone = request.args.get("scope") == "all" and has_role(current_user, Role.CHAIR, Role.ADMIN)
+    everyone = request.args.get("scope") == "all" and is_chair_or_admin(current_user)
     page = db.paginate(services.list_jobs(current_user, everyone), page=page_number(request.args), per_page=25,
                        error_out=False)
     startable = startable_tasks(current_user)
