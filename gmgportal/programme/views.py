@@ -49,7 +49,7 @@ from gmgportal.programme.models import (
     Status,
     can_manage_programme,
 )
-from gmgportal.programme.timeline import build_timeline
+from gmgportal.programme.timeline import PHONE, build_timeline
 
 bp = Blueprint("programme", __name__, url_prefix="/programme")
 
@@ -130,9 +130,11 @@ def timeline(slug: str):
     filters = services.ActivityFilters.parse(request.args)
     page = services.timeline_activities(group, filters, _page())
     today = services.today()
-    chart = build_timeline(page.items, services.group_milestones_span(group), today,
-                           lambda a: url_for("programme.activity", activity_id=a.id))
+    span, link = services.group_milestones_span(group), lambda a: url_for("programme.activity", activity_id=a.id)
+    chart = build_timeline(page.items, span, today, link)
+    phone_chart = build_timeline(page.items, span, today, link, layout=PHONE)
     return render_template("programme/timeline.html", group=group, filters=filters, page=page, chart=chart,
+                           phone_chart=phone_chart,
                            today=today, outputs=services.list_outputs(group), **_filter_choices())
 
 
