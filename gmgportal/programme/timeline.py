@@ -131,7 +131,7 @@ def chart_range(first: dt.date | None, last: dt.date | None, today: dt.date) -> 
 TICK_STEPS = (1, 2, 3, 6, 12)  # months; each divides a year, so Januaries stay on ticks
 
 
-def _ticks(start: dt.date, end: dt.date, x_of, min_gap: int) -> list[Tick]:
+def _ticks(start: dt.date, end: dt.date, x_of, min_gap: int, right_edge: int) -> list[Tick]:
     months = max((end.year - start.year) * 12 + end.month - start.month, 1)
     month_px = (x_of(end) - x_of(start)) / months
     step = next((s for s in TICK_STEPS if s * month_px >= min_gap), 12)
@@ -143,6 +143,8 @@ def _ticks(start: dt.date, end: dt.date, x_of, min_gap: int) -> list[Tick]:
             label = f"{day:%b}" if step < 12 else f"{day:%Y}"
             if step < 12 and major:
                 label = f"{day:%b %Y}"
+            if x_of(day) + 3 + 7 * len(label) > right_edge:
+                label = ""  # it would run off the chart
             ticks.append(Tick(x_of(day), label, major))
         day = _next_month(day)
     return ticks
@@ -205,5 +207,5 @@ def build_timeline(activities: Iterable[Activity], span: tuple[dt.date | None, d
         side = "after" if today > end else "before"
         note = f"Today ({format_date(today)}) is {side} the period shown."
     height = TOP + max(len(rows), 1) * layout.row_height + 16
-    return Timeline(rows, _ticks(start, end, x_of, layout.min_tick_gap), height, start, end, today, today_x, note,
+    return Timeline(rows, _ticks(start, end, x_of, layout.min_tick_gap, layout.width), height, start, end, today, today_x, note,
                     layout)
