@@ -1,11 +1,61 @@
-"""Form helpers shared by every feature."""
+"""Form helpers shared by every feature, and PortalForm, the base of every form."""
 from __future__ import annotations
 
+import re
 from typing import Any, Iterable
 
+from flask import Flask
 from flask_wtf import FlaskForm
-from wtforms import SubmitField
+from werkzeug.datastructures import MultiDict
+from wtforms import RadioField, SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
+from wtforms.widgets import TextArea
+
+# C0 and C1 control characters and DEL. A text area keeps tab, newline and carriage return;
+# a one-line field turns them into a space.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_LINE_BREAKS = re.compile(r"[\t\n\r]")
+
+
+def strip_control_characters(text: str, multiline: bool = False) -> str:
+    """`text` without NUL and the other control characters nobody means to type."""
+    text = _CONTROL.sub("", text)
+    return text if multiline else _LINE_BREAKS.sub(" ", text)
+
+
+def _clean_formdata(form: FlaskForm, formdata):
+    if formdata is None or not hasattr(formdata, "getlist"):
+        return formdata
+    multiline = {field.name for field in form if isinstance(field.widget, TextArea)}
+    cleaned = MultiDict()
+    for key in formdata.keys():
+        for value in formdata.getlist(key):
+            if isinstance(value, str):  # files stay as they are
+                value = strip_control_characters(value, multiline=key in multiline)
+            cleaned.add(strip_control_characters(key), value)
+    return cleaned
+
+
+class PortalForm(FlaskForm):
+    """The base of every form in the portal: what comes in is cleaned of control characters
+    before any field sees it, so they are neither stored, nor logged, nor echoed back."""
+
+    class Meta:
+        def wrap_formdata(self, form, formdata):
+            return _clean_formdata(form, super().wrap_formdata(form, formdata))
+
+
+def field_is_optional(field) -> bool:
+    """Whether a form marks the field "(optional)": it may be left empty. Required fields carry no mark."""
+    if field.flags.optional:
+        return True
+    if field.flags.required:
+        return False
+    return not isinstance(field, (SelectField, RadioField))  # a choice is always made
+
+
+def register_form_helpers(app: Flask) -> None:
+    app.add_template_global(field_is_optional, "field_is_optional")
 
 
 def select_choices(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
@@ -23,7 +73,7 @@ def show_refusal(form: FlaskForm, refusal: Exception) -> None:
         form.form_errors.append(message)
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(PortalForm):
     """The form of a confirmation page: only the CSRF token and one button."""
 
     submit = SubmitField("Confirm")
