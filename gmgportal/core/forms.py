@@ -4,9 +4,9 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable
 
-from flask import Flask
+from flask import Flask, Request
 from flask_wtf import FlaskForm
-from werkzeug.datastructures import MultiDict
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from wtforms import RadioField, SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import TextArea
@@ -21,6 +21,26 @@ def strip_control_characters(text: str, multiline: bool = False) -> str:
     """`text` without NUL and the other control characters nobody means to type."""
     text = _CONTROL.sub("", text)
     return text if multiline else _LINE_BREAKS.sub(" ", text)
+
+
+class _CleanParameters(ImmutableMultiDict):
+    """Query strings and posted fields as parsed by Werkzeug, without control characters
+    (tab, newline and CR stay: a text area may hold them). Files are left alone."""
+
+    def __init__(self, mapping=None):
+        if mapping is not None:
+            items = (mapping.items(multi=True) if isinstance(mapping, MultiDict)
+                     else mapping.items() if isinstance(mapping, dict) else mapping)
+            mapping = [(strip_control_characters(key, multiline=True),
+                        strip_control_characters(value, multiline=True) if isinstance(value, str) else value)
+                       for key, value in items]
+        super().__init__(mapping)
+
+
+class PortalRequest(Request):
+    """The app's request: every query string and form (GET filters too) arrives cleaned."""
+
+    parameter_storage_class = _CleanParameters
 
 
 def _clean_formdata(form: FlaskForm, formdata):
@@ -55,6 +75,8 @@ def field_is_optional(field) -> bool:
 
 
 def register_form_helpers(app: Flask) -> None:
+    """The cleaning request class, and what the form macros call."""
+    app.request_class = PortalRequest
     app.add_template_global(field_is_optional, "field_is_optional")
 
 
