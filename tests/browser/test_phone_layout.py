@@ -65,6 +65,11 @@ def test_phone_pages_stack_tables_and_show_whole_tags(db, runner, make_user, fro
     region = page.get_by_role("region", name="Audit events")
     expect(region.get_by_text("Scroll sideways for more columns")).to_be_visible()
     assert region.get_attribute("tabindex") == "0"
+    # The date field keeps the site's 3 px focus ring while its picker is in use.
+    page.get_by_label("From").focus()
+    ring = page.get_by_label("From").evaluate(
+        "el => getComputedStyle(el).outlineWidth + ' ' + getComputedStyle(el).outlineStyle")
+    assert ring == "3px solid"
 
 
 def test_phone_timeline_shows_every_bar_and_marker(db, runner, make_user, frozen_clock, live_server, page,
@@ -87,7 +92,8 @@ def test_phone_timeline_shows_every_bar_and_marker(db, runner, make_user, frozen
     expect(chart.locator(".today-label")).to_be_visible()  # a line on the chart, or an arrow to today
     assert page.evaluate(CLIPPED_JS) == []
     # The table under the chart lists the activities with their periods and statuses.
-    table = page.get_by_role("table", name="Activities shown on the timeline, with their periods, statuses and milestones")
+    table = page.get_by_role(
+        "table", name="Activities shown on the timeline, with their periods, statuses and milestones")
     first = table.locator("tbody tr").first
     expect(first.locator("td[data-label=Period]")).to_contain_text(" to ")
     expect(first.locator("td[data-label=Status] .tag")).to_be_visible()
