@@ -24,7 +24,7 @@ class Layout:
     right_pad: int
     row_height: int
     label_gap: int  # px between milestone markers before a label would overlap
-    title_chars: int
+    title_chars: int  # characters of the label line (beside the bar: the title; above it: ref, title and status)
     min_tick_gap: int  # px between month ticks
     labels_above: bool
 
@@ -35,7 +35,7 @@ class Layout:
 
 WIDE = Layout("wide", width=1000, label_width=330, right_pad=24, row_height=52, label_gap=120, title_chars=33,
               min_tick_gap=40, labels_above=False)
-PHONE = Layout("phone", width=340, label_width=10, right_pad=14, row_height=72, label_gap=110, title_chars=34,
+PHONE = Layout("phone", width=340, label_width=10, right_pad=14, row_height=72, label_gap=110, title_chars=38,
                min_tick_gap=58, labels_above=True)
 TOP = 56
 
@@ -176,8 +176,9 @@ def build_timeline(activities: Iterable[Activity], span: tuple[dt.date | None, d
 
     rows = []
     for index, activity in enumerate(activities):
-        title_chars = layout.title_chars - (len(activity.status.label) + 2 if layout.labels_above else 0)
-        row = Row(y=0, ref=activity.ref, title=_shorten(activity.title, title_chars - len(activity.ref)),
+        # Above the bar the line holds the ref, the title and the status; beside it, the title alone.
+        others = len(activity.ref) + len(activity.status.label) + 2 if layout.labels_above else 0
+        row = Row(y=0, ref=activity.ref, title=_shorten(activity.title, layout.title_chars - others),
                   full_title=activity.title, status=activity.status.value, status_label=activity.status.label,
                   url=url_for_activity(activity))
         _place(row, index, layout)
@@ -207,5 +208,5 @@ def build_timeline(activities: Iterable[Activity], span: tuple[dt.date | None, d
         side = "after" if today > end else "before"
         note = f"Today ({format_date(today)}) is {side} the period shown."
     height = TOP + max(len(rows), 1) * layout.row_height + 16
-    return Timeline(rows, _ticks(start, end, x_of, layout.min_tick_gap, layout.width), height, start, end, today, today_x, note,
-                    layout)
+    ticks = _ticks(start, end, x_of, layout.min_tick_gap, layout.width)
+    return Timeline(rows, ticks, height, start, end, today, today_x, note, layout)

@@ -22,7 +22,10 @@ CLIPPED_JS = """
   for (const el of document.querySelectorAll('.tag, tbody th[scope=row], svg.timeline .bar, svg.timeline .ms')) {
     if (!shown(el) || el.closest('svg[aria-hidden=true], .timeline-legend')) continue;
     const r = el.getBoundingClientRect();
-    if (r.left < -0.5 || r.right > vw + 0.5) { cut.push(`${name(el)} (${Math.round(r.left)}..${Math.round(r.right)} of ${vw})`); continue; }
+    if (r.left < -0.5 || r.right > vw + 0.5) {
+      cut.push(`${name(el)} (${Math.round(r.left)}..${Math.round(r.right)} of ${vw})`);
+      continue;
+    }
     for (let box = el.parentElement; box && box !== document.body; box = box.parentElement) {
       const style = getComputedStyle(box);
       if (style.overflowX === 'visible') continue;
