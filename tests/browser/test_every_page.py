@@ -37,6 +37,17 @@ CLIPPED_JS = """
 }
 """
 
+# Every table is the one table component (macros/ui.html data_table), so it works on a phone.
+COMPONENT_JS = """
+() => [...document.querySelectorAll('main table')].flatMap(table => {
+  const name = table.caption ? table.caption.textContent.trim() : table.className;
+  const bad = [];
+  if (!table.closest('[data-scroll-region]')) bad.push(`${name}: not made with data_table`);
+  if (table.querySelector('tbody td:not([colspan]):not([data-label])')) bad.push(`${name}: a cell without data-label`);
+  return bad;
+})
+"""
+
 # A scroll region that is a Tab stop must scroll, and one that scrolls must be a Tab stop.
 TAB_STOPS_JS = """
 () => [...document.querySelectorAll('[data-scroll-region]')].filter(el => el.offsetParent !== null)
@@ -103,6 +114,8 @@ def check_layout(page, path: str, width: dict) -> None:
     assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at {width['width']}px"
     cut = page.evaluate(CLIPPED_JS)
     assert not cut, f"{path} at {width['width']}px cuts: {cut}"
+    not_component = page.evaluate(COMPONENT_JS)
+    assert not not_component, f"{path}: {not_component}"
     wrong = page.evaluate(TAB_STOPS_JS)
     assert not wrong, f"{path} at {width['width']}px: {wrong}"
 
