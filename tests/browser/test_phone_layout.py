@@ -13,6 +13,9 @@ except ImportError:  # the `browser` fixture skips (or fails under CI) before `e
 from gmgportal.core.permissions import Role
 from tests.browser.test_every_page import CLIPPED_JS, PHONE, check_layout
 
+TABLET = {"width": 700, "height": 900}
+SMALL_LAPTOP = {"width": 840, "height": 900}  # just above the 52rem switch
+
 
 def _programme(db, runner, make_user):
     result = runner.invoke(args=["gmg", "load-content"])
@@ -45,6 +48,14 @@ def test_phone_pages_stack_tables_and_show_whole_tags(db, runner, make_user, fro
         check_a11y(page)
         screenshot(page, f"phone-{name}")
         check_layout(page, path, PHONE)
+    # Between phone and desktop (a small tablet) no table cuts a tag or a row's name either:
+    # tables stack, and the timeline is the phone one, up to 52rem.
+    for width in (TABLET, SMALL_LAPTOP):
+        page.set_viewport_size(width)
+        for name, path in pages.items():
+            page.goto(live_server.url + path)
+            check_layout(page, path, width)
+    page.set_viewport_size(PHONE)
 
     # Stacked rows: the column name shows beside each value, the header row is out of sight.
     page.goto(live_server.url + "/programme/twg1/")
