@@ -95,11 +95,13 @@ def register_errorhandlers(app: Flask) -> None:
 def register_templates(app: Flask) -> None:
     from gmgportal.core import clock
     from gmgportal.core.formatting import register_template_filters
+    from gmgportal.core.forms import register_form_helpers
     from gmgportal.core.markdown import render_markdown
     from gmgportal.core.navigation import register_navigation
     from gmgportal.core.permissions import Role, has_role, is_chair_or_admin
 
     register_template_filters(app)
+    register_form_helpers(app)
     register_navigation(app)
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_global(has_role, "has_role")

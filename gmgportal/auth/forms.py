@@ -1,14 +1,13 @@
 from __future__ import annotations
 
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from gmgportal.auth.models import AgencyKind
 from gmgportal.auth.passwords import password_problem
 from gmgportal.core.formatting import time_zone_choices
-from gmgportal.core.forms import MultiCheckboxField, select_choices
+from gmgportal.core.forms import MultiCheckboxField, PortalForm, select_choices
 from gmgportal.core.permissions import Role
 
 
@@ -24,14 +23,14 @@ def strong_enough(form, field) -> None:
         raise ValidationError(problem)
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PortalForm):
     email = EmailField("E-mail address", validators=[DataRequired("Enter your e-mail address.")])
     password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
     remember = BooleanField("Keep me logged in on this computer")
     submit = SubmitField("Log in")
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(PortalForm):
     current_password = PasswordField("Current password", validators=[DataRequired("Enter your current password.")])
     new_password = PasswordField("New password", validators=[DataRequired("Enter a new password."), strong_enough])
     confirm_password = PasswordField(
@@ -41,13 +40,13 @@ class PasswordChangeForm(FlaskForm):
     submit = SubmitField("Change password")
 
 
-class AccountForm(FlaskForm):
+class AccountForm(PortalForm):
     name = StringField("Your name", validators=[DataRequired("Enter your name."), Length(max=200)])
     time_zone = SelectField("Time zone", choices=lambda: select_choices(time_zone_choices()))
     submit = SubmitField("Save")
 
 
-class UserForm(FlaskForm):
+class UserForm(PortalForm):
     name = StringField("Full name", validators=[DataRequired("Enter the person's name."), Length(max=200)])
     email = EmailField("E-mail address", validators=[
         DataRequired("Enter an e-mail address."), Email("Enter an e-mail address like name@agency.org."), Length(max=255)])
@@ -64,7 +63,7 @@ class NewUserForm(UserForm):
         DataRequired("Enter an initial password for the new user."), strong_enough])
 
 
-class AgencyForm(FlaskForm):
+class AgencyForm(PortalForm):
     code = StringField("Short code", validators=[DataRequired("Enter a short code, such as ILO."), Length(max=30)])
     name = StringField("Full name", validators=[DataRequired("Enter the agency's full name."), Length(max=200)])
     kind = SelectField("Kind", choices=select_choices((k.value, k.label) for k in AgencyKind))

@@ -27,7 +27,7 @@ def admin_section(user) -> HomeSection | None:
         return None
     items = [
         HomeItem(f"{agency.code} has no active focal point", url_for("admin.new_user"),
-                 "Create an account for the agency's focal point.", tag="at_risk",
+                 "Create an account for the agency's focal point.", tag="no_focal_point",
                  tag_text="No focal point")
         for agency in agencies_without_focal_point()
     ]

@@ -58,6 +58,14 @@ def format_datetime(value: datetime | None) -> str:
     return f"{local.day} {local:%B %Y, %H:%M} {local.tzname()}"
 
 
+def format_percent(value: float | int | None) -> str:
+    """Percent written one way everywhere: "40%" (no space, as in English style guides)."""
+    if value is None:
+        return ""
+    return f"{round(value)}%"
+
+
 def register_template_filters(app: Flask) -> None:
+    app.add_template_filter(format_percent, "percent")
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_datetime, "datetime")

@@ -1,12 +1,86 @@
-"""Form helpers shared by every feature."""
+"""Form helpers shared by every feature, and PortalForm, the base of every form."""
 from __future__ import annotations
 
+import re
 from typing import Any, Iterable
 
+from flask import Flask, Request
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField, SubmitField
-from wtforms.widgets import CheckboxInput, ListWidget
+from werkzeug.datastructures import MultiDict
+from wtforms import RadioField, SelectField, SelectMultipleField, SubmitField
 from wtforms.fields.choices import SelectChoice
+from wtforms.widgets import CheckboxInput, ListWidget, TextArea
+
+from gmgportal.core.urls import BoundedArgs
+
+# C0 and C1 control characters and DEL. A text area keeps tab, newline and carriage return;
+# a one-line field turns them into a space.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_LINE_BREAKS = re.compile(r"[\t\n\r]")
+
+
+def strip_control_characters(text: str, multiline: bool = False) -> str:
+    """`text` without NUL and the other control characters nobody means to type."""
+    text = _CONTROL.sub("", text)
+    return text if multiline else _LINE_BREAKS.sub(" ", text)
+
+
+class _CleanParameters(BoundedArgs):
+    """Query strings and posted fields as parsed by Werkzeug, without control characters
+    (tab, newline and CR stay: a text area may hold them), and whose `.get(name, type=int)`
+    ignores out-of-range numbers. Files are left alone."""
+
+    def __init__(self, mapping=None):
+        if mapping is not None:
+            items = (mapping.items(multi=True) if isinstance(mapping, MultiDict)
+                     else mapping.items() if isinstance(mapping, dict) else mapping)
+            mapping = [(strip_control_characters(key, multiline=True),
+                        strip_control_characters(value, multiline=True) if isinstance(value, str) else value)
+                       for key, value in items]
+        super().__init__(mapping)
+
+
+class PortalRequest(Request):
+    """The app's request: every query string and form (GET filters too) arrives cleaned and bounded."""
+
+    parameter_storage_class = _CleanParameters
+
+
+def _clean_formdata(form: FlaskForm, formdata):
+    if formdata is None or not hasattr(formdata, "getlist"):
+        return formdata
+    multiline = {field.name for field in form if isinstance(field.widget, TextArea)}
+    cleaned = MultiDict()
+    for key in formdata.keys():
+        for value in formdata.getlist(key):
+            if isinstance(value, str):  # files stay as they are
+                value = strip_control_characters(value, multiline=key in multiline)
+            cleaned.add(strip_control_characters(key), value)
+    return cleaned
+
+
+class PortalForm(FlaskForm):
+    """The base of every form in the portal: what comes in is cleaned of control characters
+    before any field sees it, so they are neither stored, nor logged, nor echoed back."""
+
+    class Meta:
+        def wrap_formdata(self, form, formdata):
+            return _clean_formdata(form, super().wrap_formdata(form, formdata))
+
+
+def field_is_optional(field) -> bool:
+    """Whether a form marks the field "(optional)": it may be left empty. Required fields carry no mark."""
+    if field.flags.optional:
+        return True
+    if field.flags.required:
+        return False
+    return not isinstance(field, (SelectField, RadioField))  # a choice is always made
+
+
+def register_form_helpers(app: Flask) -> None:
+    """The cleaning request class, and what the form macros call."""
+    app.request_class = PortalRequest
+    app.add_template_global(field_is_optional, "field_is_optional")
 
 
 def select_choices(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
@@ -31,7 +105,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(PortalForm):
     """The form of a confirmation page: only the CSRF token and one button."""
 
     submit = SubmitField("Confirm")

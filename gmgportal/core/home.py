@@ -17,7 +17,7 @@ class HomeItem:
     text: str
     url: str | None = None
     detail: str = ""
-    tag: str | None = None  # a status tag key, for the colour: "overdue", "at_risk", ...
+    tag: str | None = None  # a tag key, for the look: a status ("overdue") or what is missing ("silent")
     tag_text: str | None = None  # the tag's words when they are not the status name
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Request, request
+from flask import Flask
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import IntegerConverter as WerkzeugIntegerConverter
 from werkzeug.routing import Map
@@ -53,11 +53,6 @@ class BoundedArgs(ImmutableMultiDict):
         return super().get(key, default, bounded_int if type is int else type)
 
 
-class PortalRequest(Request):
-    parameter_storage_class = BoundedArgs
-
-
 def register_url_rules(app: Flask) -> None:
-    """Before any blueprint: bounded `<int:>` converters and bounded query-argument integers."""
+    """Before any blueprint: bounded `<int:>` converters (query arguments: core.forms.PortalRequest)."""
     app.url_map.converters["int"] = IntegerConverter
-    app.request_class = PortalRequest

@@ -1,12 +1,13 @@
 """The forms of the job pages: start (with its idempotency key), cancel and retry (CSRF and a button)."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms.validators import Optional, Regexp
 
+from gmgportal.core.forms import PortalForm
 
-class StartJobForm(FlaskForm):
+
+class StartJobForm(PortalForm):
     """The start button of a task. Its key, fresh on each page, makes a double click start one job."""
 
     idempotency_key = HiddenField(validators=[Optional(), Regexp(

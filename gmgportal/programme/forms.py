@@ -4,14 +4,13 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import urlsplit
 
-from flask_wtf import FlaskForm
 from wtforms import (DateField, IntegerField, MultipleFileField, SelectField, StringField,
                      SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import DateInput
 
 from gmgportal.core.clock import today
-from gmgportal.core.forms import MultiCheckboxField, select_choices
+from gmgportal.core.forms import MultiCheckboxField, PortalForm, select_choices
 from gmgportal.programme.models import FindingKind, Status
 
 DATE_HINT = "For example 2014-05-13 (year-month-day)."
@@ -66,7 +65,7 @@ def _is_http_url(text: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname) and "." in (parts.hostname or "")
 
 
-class ProgressForm(FlaskForm):
+class ProgressForm(PortalForm):
     as_of = PortalDateField("As of", validators=[InputRequired("Enter the date this update describes.")])
     status = SelectField("Status", choices=STATUS_CHOICES)
     percent_complete = IntegerField(
@@ -84,7 +83,7 @@ class ProgressForm(FlaskForm):
             raise ValidationError("The as-of date cannot be in the future.")
 
 
-class OutputForm(FlaskForm):
+class OutputForm(PortalForm):
     code = StringField("Code", validators=[DataRequired("Enter the output's code, such as 1.2."), Length(max=20)])
     title = StringField("Title", validators=[DataRequired("Enter the output's title."), Length(max=500)])
     description = TextAreaField("Description", validators=[Optional(), Length(max=20000)])
@@ -93,7 +92,7 @@ class OutputForm(FlaskForm):
     submit = SubmitField("Save output")
 
 
-class ActivityForm(FlaskForm):
+class ActivityForm(PortalForm):
     output_id = SelectField("Output", coerce=int)
     number = IntegerField("Number within the output", validators=[
         InputRequired("Enter the activity's number, such as 1."), NumberRange(1, 999, "Enter a number from 1 to 999.")])
@@ -112,14 +111,14 @@ class ActivityForm(FlaskForm):
             raise ValidationError("The due date must be on or after the start date.")
 
 
-class MilestoneForm(FlaskForm):
+class MilestoneForm(PortalForm):
     title = StringField("Milestone", validators=[DataRequired("Enter what will be reached."), Length(max=300)])
     due_date = PortalDateField("Due date", validators=[InputRequired("Enter the due date.")])
     done_date = PortalDateField("Done on", validators=[Optional()])
     submit = SubmitField("Save milestone")
 
 
-class FindingForm(FlaskForm):
+class FindingForm(PortalForm):
     kind = SelectField("Kind", choices=select_choices((k.value, k.label) for k in FindingKind))
     text = TextAreaField("Text", validators=[DataRequired("Write the finding."), Length(max=20000)])
     activity_id = SelectField("Activity", coerce=int)

@@ -17,7 +17,7 @@ def _milestone_item(m: Milestone, on: dt.date) -> HomeItem:
     overdue = m.due_date < on
     return HomeItem(f"{m.activity.ref} {m.title}", url_for("programme.activity", activity_id=m.activity_id),
                     f"{'Was due' if overdue else 'Due'} {format_date(m.due_date)}",
-                    tag="overdue" if overdue else "at_risk", tag_text=None if overdue else "Due soon")
+                    tag="overdue" if overdue else "due_soon", tag_text=None if overdue else "Due soon")
 
 
 def focal_point_section(user) -> HomeSection | None:
@@ -28,7 +28,7 @@ def focal_point_section(user) -> HomeSection | None:
     items = [_milestone_item(m, on) for m in queries.milestones_due(None, on, before=soon, agency_id=user.agency_id,
                                                                     limit=queries.HOME_LIMIT)]
     items += [HomeItem(f"{a.ref} {a.title}", url_for("programme.activity", activity_id=a.id),
-                       f"No progress logged in {queries.SILENT_AFTER_DAYS} days. Log an update.", tag="at_risk",
+                       f"No progress logged in {queries.SILENT_AFTER_DAYS} days. Log an update.", tag="no_update",
                        tag_text="No update")
               for a in queries.quiet_activities(user.agency_id, on)]
     return HomeSection(f"Work programme: {user.agency.code}", items, order=10,
@@ -47,7 +47,7 @@ def chair_section(user) -> HomeSection | None:
     items += [HomeItem(f"{e.agency.code} has not logged progress for over {queries.SILENT_AFTER_DAYS} days",
                        engagement_url,
                        f"Last update {format_date(e.last_update)}" if e.last_update else "No update yet",
-                       tag="at_risk", tag_text="Silent")
+                       tag="silent", tag_text="Silent")
               for e in queries.agency_engagement(None, on) if e.silent]
     return HomeSection("Work programme: overdue and silent", items, order=5,
                        empty_text="No milestone is overdue and every agency has logged progress lately.",

@@ -51,7 +51,7 @@ from gmgportal.programme.models import (
     can_manage_programme,
     can_read_programme,
 )
-from gmgportal.programme.timeline import build_timeline
+from gmgportal.programme.timeline import PHONE, build_timeline
 
 bp = Blueprint("programme", __name__, url_prefix="/programme")
 
@@ -128,9 +128,11 @@ def timeline(slug: str):
     filters = parse_filters(queries.ActivityFilters, request.args)
     page = queries.timeline_activities(group, filters, filters.page)
     today = clock.today()
-    chart = build_timeline(page.items, queries.group_milestones_span(group), today,
-                           lambda a: url_for("programme.activity", activity_id=a.id))
+    span, link = queries.group_milestones_span(group), lambda a: url_for("programme.activity", activity_id=a.id)
+    chart = build_timeline(page.items, span, today, link)
+    phone_chart = build_timeline(page.items, span, today, link, layout=PHONE)
     return render_template("programme/timeline.html", group=group, filters=filters, page=page, chart=chart,
+                           phone_chart=phone_chart,
                            today=today, outputs=queries.list_outputs(group), **_filter_choices())
 
 

@@ -36,14 +36,14 @@
     }
 
     function announce(text) {
-      // The live region speaks when its text changes: every 10 %, and when the state changes.
+      // The live region speaks when its text changes: every 10%, and when the state changes.
       if (message.textContent !== text) { message.textContent = text; }
     }
 
     function render(status) {
       bar.value = status.percent;
-      bar.textContent = status.percent + " %";
-      percentText.textContent = status.percent + " %";
+      bar.textContent = status.percent + "%";
+      percentText.textContent = status.percent + "%";
       if (tag) {
         tag.className = "tag tag-" + status.state;
         tag.textContent = status.state_label || LABELS[status.state] || status.state;

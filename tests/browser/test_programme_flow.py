@@ -75,8 +75,8 @@ def test_focal_point_logs_progress_and_chair_sees_it(programme, live_server, pag
     visit(page, check_a11y, screenshot, "programme-overview-after", "Work programme TWG1")
 
     page.get_by_role("link", name="Timeline").click()
-    expect(page.locator("svg.timeline")).to_contain_text("1.2 (1)")
-    expect(page.locator("svg.timeline .status-text-on-track").first).to_be_visible()
+    expect(page.locator("svg.timeline-wide")).to_contain_text("1.2 (1)")
+    expect(page.locator("svg.timeline-wide .status-text-on-track").first).to_be_visible()
     visit(page, check_a11y, screenshot, "programme-timeline-focal-point", "Milestone timeline TWG1")
 
     page.get_by_role("button", name="Log out").click()
@@ -88,7 +88,7 @@ def test_focal_point_logs_progress_and_chair_sees_it(programme, live_server, pag
 
     page.get_by_role("link", name="Work programme", exact=True).click()
     page.get_by_role("link", name="Timeline").click()
-    expect(page.locator("svg.timeline path.ms-overdue")).to_have_count(4)
+    expect(page.locator("svg.timeline-wide path.ms-overdue")).to_have_count(4)
     expect(page.locator("table").last).to_contain_text("Overdue")
     visit(page, check_a11y, screenshot, "programme-timeline-chair", "Milestone timeline TWG1")
 

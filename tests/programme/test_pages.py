@@ -58,8 +58,9 @@ def test_empty_filter_values_mean_no_filter(auth, client, people, twg1):
 def test_timeline_draws_activities_milestones_and_marks_overdue_ones(auth, client, people, twg1):
     auth.login("chair@example.org")
     html = client.get("/programme/twg1/timeline").get_data(as_text=True)
-    assert '<svg class="timeline"' in html and 'role="img"' in html and "<title id=\"tl-title\">" in html
-    assert html.count('class="ms ms-overdue"') == 4 + 1  # four overdue markers, plus the legend
+    assert '<svg class="timeline timeline-wide"' in html and 'role="img"' in html and "<title id=\"tl-title\">" in html
+    assert '<svg class="timeline timeline-phone"' in html  # the same chart laid out for a phone
+    assert html.count('class="ms ms-overdue"') == 2 * 4 + 1  # four overdue markers in each layout, plus the legend
     assert "4 overdue milestones" in html
     assert "Draft handbook: overdue since 31 August 2014" in html
     assert "is after the period shown" in html  # today, in 2014's chart
@@ -70,7 +71,7 @@ def test_timeline_draws_a_today_line_within_the_period(auth, client, people, twg
     auth.login("chair@example.org")
     html = client.get("/programme/twg1/timeline").get_data(as_text=True)
     assert '<line class="today-line"' in html and ">Today</text>" in html
-    assert html.count('class="ms ms-overdue"') == 1 + 1  # only the draft handbook (31 August) is overdue
+    assert html.count('class="ms ms-overdue"') == 2 * 1 + 1  # only the draft handbook (31 August) is overdue
 
 
 def test_engagement_page_counts_updates_and_flags_silent_agencies(db, auth, client, people, activity_by_ref,
