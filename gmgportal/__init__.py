@@ -44,9 +44,10 @@ def register_blueprints(app: Flask) -> None:
     from gmgportal.auth.views import bp as auth_bp
     from gmgportal.home.views import bp as home_bp
     from gmgportal.jobs.views import bp as jobs_bp
+    from gmgportal.handbook.views import bp as handbook_bp
     from gmgportal.programme.views import bp as programme_bp
 
-    for blueprint in (home_bp, auth_bp, admin_bp, jobs_bp, programme_bp):
+    for blueprint in (home_bp, auth_bp, admin_bp, jobs_bp, programme_bp, handbook_bp):
         app.register_blueprint(blueprint)
 
 
@@ -56,12 +57,14 @@ def register_features(app: Flask) -> None:
     from gmgportal.auth.home import register_auth_home
     from gmgportal.auth.views import register_login_manager
     from gmgportal.jobs import register_jobs
+    from gmgportal.handbook import register_handbook
     from gmgportal.programme import register_programme
 
     register_login_manager(app)
     register_auth_content(app)
     register_auth_home(app)
     register_programme(app)
+    register_handbook(app)
     register_jobs(app)
 
 

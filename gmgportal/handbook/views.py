@@ -1,0 +1,224 @@
+"""Pages of the handbook: board, chapter, editor, versions, differences, comments."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from gmgportal.core.errors import Refused, abort_with
+from gmgportal.core.forms import show_refusal
+from gmgportal.core.markdown import render_markdown
+from gmgportal.core.permissions import authorize
+from gmgportal.extensions import db, login_manager
+from gmgportal.handbook import queries, services
+from gmgportal.handbook.diff import diff_texts, render_segments
+from gmgportal.handbook.forms import MARKDOWN_HINT, CommentForm, MoveForm, ResolveForm, VersionForm
+from gmgportal.handbook.models import Chapter, ChapterComment, ChapterStatus, is_handbook_editor, split_paragraphs
+
+bp = Blueprint("handbook", __name__, url_prefix="/handbook")
+PUBLIC_ENDPOINTS = frozenset()
+
+
+@bp.before_request
+def require_login():
+    """Drafts are for the group; only a published edition is public."""
+    if request.endpoint not in PUBLIC_ENDPOINTS and not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+@bp.app_context_processor
+def handbook_helpers():
+    return {"render_segments": render_segments, "is_handbook_editor": is_handbook_editor}
+
+
+def _handbook_or_404():
+    handbook = queries.get_handbook()
+    if handbook is None:
+        abort_with(404, "The handbook's outline is not loaded yet. An administrator loads it with "
+                        "`flask gmg load-content`.")
+    return handbook
+
+
+def _chapter_or_404(chapter_id: int) -> Chapter:
+    chapter = queries.get_chapter(chapter_id)
+    if chapter is None:
+        abort_with(404, "There is no such chapter. Start again from the handbook's board.")
+    return chapter
+
+
+def _refuse(refusal: Refused):
+    abort_with(refusal.status, refusal.message)
+
+
+# --- reading ------------------------------------------------------------------------
+
+@bp.get("/")
+def board():
+    handbook = _handbook_or_404()
+    chapters = queries.list_chapters(handbook)
+    today = services.today()
+    return render_template("handbook/board.html", handbook=handbook, chapters=chapters, today=today,
+                           summary=queries.board_summary(chapters, today),
+                           open_comments=queries.open_comment_counts([c.id for c in chapters]),
+                           agencies=queries.agency_contributions(handbook, chapters))
+
+
+@bp.get("/concept-note")
+def concept_note():
+    return render_template("handbook/concept_note.html", handbook=_handbook_or_404())
+
+
+@bp.get("/chapters/<int:chapter_id>")
+def chapter(chapter_id: int):
+    chapter = _chapter_or_404(chapter_id)
+    show_comments = chapter.can_comment(current_user)
+    return render_template("handbook/chapter.html", chapter=chapter, handbook=chapter.handbook,
+                           page=queries.chapter_page(chapter, show_comments), show_comments=show_comments,
+                           steps=chapter.steps_for(current_user), move_form=MoveForm(), resolve_form=ResolveForm(),
+                           today=services.today())
+
+
+@bp.get("/chapters/<int:chapter_id>/versions/<int:number>")
+def version(chapter_id: int, number: int):
+    chapter = _chapter_or_404(chapter_id)
+    shown = services.get_version(chapter, number) or abort_with(404, f"Chapter {chapter.number} has no version "
+                                                                     f"{number}.")
+    return render_template("handbook/version.html", chapter=chapter, handbook=chapter.handbook, version=shown)
+
+
+@bp.get("/chapters/<int:chapter_id>/diff")
+def diff(chapter_id: int):
+    chapter = _chapter_or_404(chapter_id)
+    latest = chapter.latest_version_number
+    old_number = request.args.get("from", max(latest - 1, 1), type=int)
+    new_number = request.args.get("to", latest, type=int)
+    old, new = services.get_version(chapter, old_number), services.get_version(chapter, new_number)
+    if old is None or new is None:
+        abort_with(404, f"Chapter {chapter.number} has versions 1 to {latest}: choose two of them.")
+    return render_template("handbook/diff.html", chapter=chapter, handbook=chapter.handbook, old=old, new=new,
+                           result=diff_texts(old.text, new.text), numbers=range(latest, 0, -1))
+
+
+# --- writing --------------------------------------------------------------------------
+
+@bp.route("/chapters/<int:chapter_id>/edit", methods=["GET", "POST"])
+def edit(chapter_id: int):
+    chapter = _chapter_or_404(chapter_id)
+    authorize(chapter.is_writer(current_user))
+    latest = services.latest_version(chapter)
+    form = VersionForm()
+    if not form.is_submitted():
+        form.text.data = latest.text if latest else chapter.handbook.chapter_template
+        form.based_on.data = chapter.latest_version_number
+    preview, conflict, status = None, None, 200
+    if form.is_submitted() and form.preview.data:
+        preview = render_markdown(form.text.data or "")
+    elif form.validate_on_submit():
+        try:
+            saved = services.save_chapter_version(chapter, current_user, form.text.data, form.note.data or "",
+                                                  form.based_on.data)
+        except services.StaleVersion as stale:
+            conflict, status = _conflict(chapter, stale, form), 409
+        except Refused as refusal:
+            if refusal.status == 403:
+                raise
+            show_refusal(form, refusal)
+            status = 409
+        else:
+            flash(f"Version {saved.number} of chapter {chapter.number} saved ({saved.word_count:,} words).",
+                  "success")
+            return redirect(url_for("handbook.chapter", chapter_id=chapter.id))
+    elif form.is_submitted():
+        status = 400
+    return render_template("handbook/edit.html", chapter=chapter, handbook=chapter.handbook, form=form,
+                           preview=preview, conflict=conflict, markdown_hint=MARKDOWN_HINT), status
+
+
+def _conflict(chapter: Chapter, stale: services.StaleVersion, form: VersionForm) -> dict:
+    """What the other person changed (their base to the latest), and the form rebased on the latest."""
+    latest = services.latest_version(chapter)
+    base = services.get_version(chapter, stale.based_on) if stale.based_on else None
+    form.form_errors.append(stale.message)
+    form.based_on.raw_data = None
+    form.based_on.data = stale.latest
+    return {"base": base, "latest": latest, "result": diff_texts(base.text if base else "", latest.text)}
+
+
+@bp.post("/chapters/<int:chapter_id>/move")
+def move(chapter_id: int):
+    chapter = _chapter_or_404(chapter_id)
+    form = MoveForm()
+    if not form.validate_on_submit():
+        abort_with(400, "The form was incomplete or its security token had expired. Go back and try again.")
+    try:
+        to = ChapterStatus(form.to.data)
+    except ValueError:
+        abort_with(400, "That is not a status of the workflow.")
+    try:
+        services.move_chapter(chapter, current_user, to, form.comment.data or "")
+    except Refused as refusal:
+        _refuse(refusal)
+    flash(f"Chapter {chapter.number} is now {to.label.lower()}.", "success")
+    return redirect(url_for("handbook.chapter", chapter_id=chapter.id))
+
+
+@bp.route("/chapters/<int:chapter_id>/comments/new", methods=["GET", "POST"])
+def new_comment(chapter_id: int):
+    chapter = _chapter_or_404(chapter_id)
+    authorize(chapter.can_comment(current_user))
+    parent = _parent_comment(chapter)
+    version = parent.version if parent else services.latest_version(chapter)
+    if version is None:
+        abort_with(409, "There is no version to comment on yet.")
+    paragraphs = split_paragraphs(version.text)
+    form = CommentForm()
+    form.paragraph.choices = [(i, f"Paragraph {i + 1}: {_short(p)}") for i, p in enumerate(paragraphs)]
+    if not form.is_submitted():
+        form.paragraph.data = parent.paragraph_index if parent else request.args.get("paragraph", 0, type=int)
+    if parent is not None:
+        form.paragraph.data = parent.paragraph_index
+    status = 200
+    if form.validate_on_submit():
+        try:
+            comment = services.add_comment(chapter, current_user, version, form.paragraph.data, form.body.data, parent)
+        except Refused as refusal:
+            show_refusal(form, refusal)
+            status = 409
+        else:
+            flash("Your comment is added.", "success")
+            return redirect(url_for("handbook.chapter", chapter_id=chapter.id, _anchor=f"comment-{comment.id}"))
+    elif form.is_submitted():
+        status = 400
+    return render_template("handbook/comment_form.html", chapter=chapter, handbook=chapter.handbook, form=form,
+                           parent=parent, version=version, paragraphs=paragraphs), status
+
+
+def _parent_comment(chapter: Chapter) -> ChapterComment | None:
+    parent_id = request.args.get("reply_to", type=int)
+    if parent_id is None:
+        return None
+    parent = db.session.get(ChapterComment, parent_id)
+    if parent is None or parent.chapter_id != chapter.id:
+        abort_with(404, "There is no such comment on this chapter.")
+    return parent
+
+
+def _short(text: str, limit: int = 70) -> str:
+    plain = " ".join(text.split())
+    return plain if len(plain) <= limit else plain[: limit - 1] + "…"
+
+
+@bp.post("/comments/<int:comment_id>/resolve")
+def resolve_comment(comment_id: int):
+    comment = db.session.get(ChapterComment, comment_id) or abort_with(404, "There is no such comment.")
+    chapter = _chapter_or_404(comment.chapter_id)
+    authorize(chapter.can_comment(current_user))
+    if not ResolveForm().validate_on_submit():
+        abort_with(400, "The form's security token had expired. Go back, reload the page and try again.")
+    try:
+        services.resolve_comment(comment, chapter, current_user)
+    except Refused as refusal:
+        _refuse(refusal)
+    flash("The comment is marked as resolved.", "success")
+    return redirect(url_for("handbook.chapter", chapter_id=chapter.id, _anchor=f"comment-{comment.id}"))
+
