@@ -62,8 +62,8 @@ def test_stale_save_over_http_answers_409_shows_their_change_and_keeps_your_text
     html = response.get_data(as_text=True)
     assert response.status_code == 409
     assert "Version 2 of this chapter was saved while you were editing version 1" in html
-    assert "<del><span class=\"visually-hidden\">deleted: </span>main</del>" in html
-    assert "<ins><span class=\"visually-hidden\">inserted: </span>richest</ins>" in html
+    assert "<del><span class=\"visually-hidden\">deleted: </span>main </del>" in html
+    assert "<ins><span class=\"visually-hidden\">inserted: </span>richest </ins>" in html
     assert "My new paragraph about &lt;script&gt;alert(1)&lt;/script&gt; panels." in html  # kept, escaped
     assert "<script>alert" not in html
     assert 'name="based_on" value="2"' in html  # the next save follows version 2
