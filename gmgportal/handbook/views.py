@@ -158,7 +158,7 @@ def move(chapter_id: int):
         services.move_chapter(chapter, current_user, to, form.comment.data or "")
     except Refused as refusal:
         _refuse(refusal)
-    flash(f"Chapter {chapter.number} is now {to.label.lower()}.", "success")
+    flash(f"Chapter {chapter.number} moved to “{to.label}”.", "success")
     return redirect(url_for("handbook.chapter", chapter_id=chapter.id))
 
 

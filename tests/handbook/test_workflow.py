@@ -114,7 +114,7 @@ def test_moving_over_http_answers_403_409_and_moves(db, surveys, people, auth, p
     response = post_form(page, {"to": "accepted"}, action)
     assert response.status_code == 409 and "cannot become accepted" in response.get_data(as_text=True)
     response = post_form(page, {"to": "submitted", "comment": "Please review"}, action, follow=True)
-    assert response.status_code == 200 and "Chapter 3 is now submitted" in response.get_data(as_text=True)
+    assert response.status_code == 200 and "Chapter 3 moved to “Submitted”" in response.get_data(as_text=True)
     db.session.expire_all()
     assert surveys.status is S.SUBMITTED
 
