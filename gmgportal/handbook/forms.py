@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -34,3 +35,10 @@ class CommentForm(FlaskForm):
 
 class ResolveForm(FlaskForm):
     submit = SubmitField("Mark as resolved")
+
+
+class UploadForm(FlaskForm):
+    file = FileField("Word file", validators=[FileRequired("Choose the Word file (.docx) to upload.")])
+    note = StringField("What changed", validators=[Optional(), Length(max=500, message="Keep the note under 500 "
+                                                                                       "characters.")])
+    submit = SubmitField("Upload and make a new version")

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gmgportal.auth.models import Agency, User
+from gmgportal.core.attachments import StoredFile
 from gmgportal.core.audit import Auditable
 from gmgportal.core.models import LabelledEnum, TimestampMixin, UTCDateTime, enum_type, utcnow
 from gmgportal.core.permissions import Role, has_role
@@ -235,6 +236,26 @@ class ChapterComment(Auditable, db.Model):
 
     def audit_label(self) -> str:
         return f"Comment {self.id} on chapter {self.chapter_id}"
+
+
+class ChapterImage(db.Model):
+    """An image taken from an uploaded Word file, stored by content hash like any attachment."""
+
+    __tablename__ = "handbook_chapter_image"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chapter_id: Mapped[int] = mapped_column(sa.ForeignKey("handbook_chapter.id", ondelete="CASCADE"), index=True)
+    stored_file_id: Mapped[int] = mapped_column(sa.ForeignKey("stored_file.id"), index=True)
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    uploaded_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    stored_file: Mapped[StoredFile] = relationship()
+
+    @property
+    def markdown_url(self) -> str:
+        """How chapter texts refer to the image (resolved to the file when compiling)."""
+        return f"/handbook/images/{self.id}"
 
 
 # --- paragraphs: what comments are anchored to --------------------------------

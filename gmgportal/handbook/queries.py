@@ -5,6 +5,7 @@ Each read takes a fixed number of queries, however many versions and comments th
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -16,6 +17,8 @@ from gmgportal.extensions import db
 from gmgportal.handbook.models import (OWED, Chapter, ChapterComment, ChapterStatus, ChapterTransition, ChapterVersion,
                                        Handbook, paragraph_hash, split_paragraphs)
 from gmgportal.handbook.services import chapter_agency_ids_for, locate_paragraph
+
+IMAGE_REF = re.compile(r"!\[([^\]]*)\]\(/handbook/images/(\d+)\)")
 
 
 def get_handbook() -> Optional[Handbook]:
@@ -149,6 +152,7 @@ class ChapterPage:
     paragraphs: list[Paragraph]
     threads_by_paragraph: dict[int, list[CommentThread]]
     moved_threads: list[CommentThread]  # on an older version, paragraph found elsewhere or gone
+    images: list[tuple[str, int]] = field(default_factory=list)  # (alt text, image id) in the current text
 
 
 def versions_of(chapter: Chapter) -> list[ChapterVersion]:
@@ -184,7 +188,8 @@ def chapter_page(chapter: Chapter, show_comments: bool) -> ChapterPage:
                 by_paragraph.setdefault(thread.now_at, []).append(thread)
             else:
                 moved.append(thread)
-    return ChapterPage(latest, versions_of(chapter), transitions, paragraphs, by_paragraph, moved)
+    images = [(alt, int(i)) for alt, i in IMAGE_REF.findall(latest.text)] if latest else []
+    return ChapterPage(latest, versions_of(chapter), transitions, paragraphs, by_paragraph, moved, images)
 
 
 def _threads(chapter: Chapter) -> list[CommentThread]:

@@ -71,10 +71,10 @@ def save_chapter_version(chapter: Chapter, user: User, text: str, note: str = ""
     based_on = based_on or 0
     if based_on != chapter.latest_version_number:
         raise StaleVersion(chapter, based_on)
-    return _add_version(chapter, user, text, note, based_on, source)
+    return record_version(chapter, user, text, note, based_on, source)
 
 
-def _add_version(chapter: Chapter, user: User, text: str, note: str, based_on: int, source: str) -> ChapterVersion:
+def record_version(chapter: Chapter, user: User, text: str, note: str, based_on: int, source: str) -> ChapterVersion:
     words = count_words(text)
     version = ChapterVersion(chapter_id=chapter.id, number=chapter.latest_version_number + 1, text=text,
                              author_id=user.id, agency_id=user.agency_id, note=note.strip()[:500], word_count=words,

@@ -1,18 +1,21 @@
 """Pages of the handbook: board, chapter, editor, versions, differences, comments."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from gmgportal.core.attachments import send_stored_file
 from gmgportal.core.errors import Refused, abort_with
 from gmgportal.core.forms import show_refusal
 from gmgportal.core.markdown import render_markdown
 from gmgportal.core.permissions import authorize
+from gmgportal.core.uow import attempt
 from gmgportal.extensions import db, login_manager
 from gmgportal.handbook import queries, services
 from gmgportal.handbook.diff import diff_texts, render_segments
-from gmgportal.handbook.forms import MARKDOWN_HINT, CommentForm, MoveForm, ResolveForm, VersionForm
-from gmgportal.handbook.models import Chapter, ChapterComment, ChapterStatus, is_handbook_editor, split_paragraphs
+from gmgportal.handbook.forms import MARKDOWN_HINT, CommentForm, MoveForm, ResolveForm, UploadForm, VersionForm
+from gmgportal.handbook.models import (Chapter, ChapterComment, ChapterImage, ChapterStatus, is_handbook_editor,
+                                       split_paragraphs)
 
 bp = Blueprint("handbook", __name__, url_prefix="/handbook")
 PUBLIC_ENDPOINTS = frozenset()
@@ -142,6 +145,48 @@ def _conflict(chapter: Chapter, stale: services.StaleVersion, form: VersionForm)
     form.based_on.raw_data = None
     form.based_on.data = stale.latest
     return {"base": base, "latest": latest, "result": diff_texts(base.text if base else "", latest.text)}
+
+
+@bp.route("/chapters/<int:chapter_id>/upload", methods=["GET", "POST"])
+def upload(chapter_id: int):
+    chapter = _chapter_or_404(chapter_id)
+    authorize(chapter.is_writer(current_user))
+    form, status = UploadForm(), 200
+    if form.validate_on_submit():
+        from gmgportal.handbook.docx_import import import_docx
+
+        try:
+            with attempt():
+                saved, notes = import_docx(chapter, current_user, form.file.data.stream, form.file.data.filename,
+                                           form.note.data or "")
+        except Refused as refusal:
+            if refusal.status == 403:
+                raise
+            show_refusal(form, refusal)
+            status = refusal.status
+        else:
+            flash(f"Version {saved.number} of chapter {chapter.number} made from the Word file "
+                  f"({saved.word_count:,} words)." + (" Note: " + "; ".join(notes) + "." if notes else ""), "success")
+            return redirect(url_for("handbook.chapter", chapter_id=chapter.id))
+    elif form.is_submitted():
+        status = 400
+    return render_template("handbook/upload.html", chapter=chapter, handbook=chapter.handbook, form=form,
+                           limit_mb=current_app.config["MAX_UPLOAD_MB"]), status
+
+
+@bp.errorhandler(413)
+def upload_too_large(error):
+    limit = current_app.config["MAX_UPLOAD_MB"]
+    return render_template("errors/error.html", code=413, title="The upload is too large",
+                           message=f"The Word file is larger than {limit} MB. Save it without large images, or "
+                                   "split it, and upload it again."), 413
+
+
+@bp.get("/images/<int:image_id>")
+def image(image_id: int):
+    found = db.session.get(ChapterImage, image_id) or abort_with(404, "There is no such image.")
+    chapter = _chapter_or_404(found.chapter_id)
+    return send_stored_file(found.stored_file, found.filename)
 
 
 @bp.post("/chapters/<int:chapter_id>/move")

@@ -1,8 +1,8 @@
-"""handbook chapters versions workflow comments
+"""handbook chapters versions workflow comments images
 
-Revision ID: 737e4f02548f
+Revision ID: acbdbe97f6e7
 Revises: 681269660eb4
-Create Date: 2026-11-29 04:12:25.449387
+Create Date: 2026-11-29 04:29:33.818212
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '737e4f02548f'
+revision = 'acbdbe97f6e7'
 down_revision = '681269660eb4'
 branch_labels = None
 depends_on = None
@@ -67,6 +67,22 @@ def upgrade():
     )
     with op.batch_alter_table('handbook_chapter_agency', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_handbook_chapter_agency_agency_id'), ['agency_id'], unique=False)
+
+    op.create_table('handbook_chapter_image',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('chapter_id', sa.Integer(), nullable=False),
+    sa.Column('stored_file_id', sa.Integer(), nullable=False),
+    sa.Column('filename', sa.String(length=255), nullable=False),
+    sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['chapter_id'], ['handbook_chapter.id'], name=op.f('fk_handbook_chapter_image_chapter_id_handbook_chapter'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['stored_file_id'], ['stored_file.id'], name=op.f('fk_handbook_chapter_image_stored_file_id_stored_file')),
+    sa.ForeignKeyConstraint(['uploaded_by_id'], ['user_account.id'], name=op.f('fk_handbook_chapter_image_uploaded_by_id_user_account'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_handbook_chapter_image'))
+    )
+    with op.batch_alter_table('handbook_chapter_image', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_handbook_chapter_image_chapter_id'), ['chapter_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_handbook_chapter_image_stored_file_id'), ['stored_file_id'], unique=False)
 
     op.create_table('handbook_chapter_transition',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -161,6 +177,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_handbook_chapter_transition_actor_id'))
 
     op.drop_table('handbook_chapter_transition')
+    with op.batch_alter_table('handbook_chapter_image', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_handbook_chapter_image_stored_file_id'))
+        batch_op.drop_index(batch_op.f('ix_handbook_chapter_image_chapter_id'))
+
+    op.drop_table('handbook_chapter_image')
     with op.batch_alter_table('handbook_chapter_agency', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_handbook_chapter_agency_agency_id'))
 
