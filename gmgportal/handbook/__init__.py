@@ -4,6 +4,7 @@
 def register_handbook(app) -> None:
     """Content loader (after the programme), home sections and the navigation link."""
     from gmgportal.core.navigation import add_nav_link
+    from gmgportal.handbook import compile  # noqa: F401 (registers the compile job)
     from gmgportal.handbook.content import register_handbook_content
     from gmgportal.handbook.home import register_handbook_home
 

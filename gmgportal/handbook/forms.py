@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+
+from gmgportal.core.forms import select_choices
 from wtforms import HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -42,3 +44,15 @@ class UploadForm(FlaskForm):
     note = StringField("What changed", validators=[Optional(), Length(max=500, message="Keep the note under 500 "
                                                                                        "characters.")])
     submit = SubmitField("Upload and make a new version")
+
+
+class CompileForm(FlaskForm):
+    mode = SelectField("What to include", choices=select_choices([
+        ("accepted", "Accepted chapters only"),
+        ("latest", "Latest drafts of every chapter (those not accepted are marked as drafts on every page)")]))
+    idempotency_key = HiddenField()
+    submit = SubmitField("Compile the handbook")
+
+
+class PublishForm(FlaskForm):
+    submit = SubmitField("Publish this edition")

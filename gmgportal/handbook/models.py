@@ -258,6 +258,75 @@ class ChapterImage(db.Model):
         return f"/handbook/images/{self.id}"
 
 
+class EditionMode(LabelledEnum):
+    ACCEPTED = "accepted"  # accepted chapters only
+    LATEST = "latest"  # every chapter's latest version; those not accepted marked as drafts
+
+    @property
+    def label(self) -> str:
+        return "Accepted chapters only" if self is EditionMode.ACCEPTED else "Latest drafts"
+
+
+def can_compile(user: Any) -> bool:
+    """Handbook editors and chairs compile the handbook."""
+    return is_handbook_editor(user)
+
+
+def can_publish(user: Any) -> bool:
+    """Chairs publish a compiled edition."""
+    return has_role(user, Role.CHAIR)
+
+
+class Edition(Auditable, db.Model):
+    """A compiled handbook, kept with the version of every chapter it holds."""
+
+    __tablename__ = "handbook_edition"
+    __table_args__ = (sa.UniqueConstraint("handbook_id", "number", name="uq_handbook_edition_handbook_id_number"),)
+    __audit_ignore__ = frozenset({"created_at"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handbook_id: Mapped[int] = mapped_column(sa.ForeignKey("handbook.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column()
+    mode: Mapped[EditionMode] = mapped_column(enum_type(EditionMode, length=20))
+    title: Mapped[str] = mapped_column(sa.String(300))
+    has_drafts: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    html_file_id: Mapped[int] = mapped_column(sa.ForeignKey("stored_file.id"))
+    docx_file_id: Mapped[int] = mapped_column(sa.ForeignKey("stored_file.id"))
+    pdf_file_id: Mapped[int] = mapped_column(sa.ForeignKey("stored_file.id"))
+    published_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
+    published_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    created_by: Mapped[Optional[User]] = relationship(foreign_keys=[created_by_id])
+    html_file: Mapped[StoredFile] = relationship(foreign_keys=[html_file_id])
+    docx_file: Mapped[StoredFile] = relationship(foreign_keys=[docx_file_id])
+    pdf_file: Mapped[StoredFile] = relationship(foreign_keys=[pdf_file_id])
+    chapters: Mapped[list["EditionChapter"]] = relationship(
+        back_populates="edition", order_by="EditionChapter.position", cascade="all, delete-orphan")
+
+    def audit_label(self) -> str:
+        return f"Handbook edition {self.number}"
+
+
+class EditionChapter(db.Model):
+    """One chapter as compiled into an edition: which version, and its web page."""
+
+    __tablename__ = "handbook_edition_chapter"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition_id: Mapped[int] = mapped_column(sa.ForeignKey("handbook_edition.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column()
+    chapter_number: Mapped[int] = mapped_column()
+    title: Mapped[str] = mapped_column(sa.String(300))
+    lead_agency_code: Mapped[str] = mapped_column(sa.String(30))
+    version_number: Mapped[int] = mapped_column()
+    is_draft: Mapped[bool] = mapped_column(default=False)
+    html: Mapped[str] = mapped_column(sa.Text)
+
+    edition: Mapped[Edition] = relationship(back_populates="chapters")
+
+
 # --- paragraphs: what comments are anchored to --------------------------------
 
 _BLANK_LINES = re.compile(r"\n\s*\n")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload, load_only, selectinload
 from gmgportal.auth.models import Agency
 from gmgportal.extensions import db
 from gmgportal.handbook.models import (OWED, Chapter, ChapterComment, ChapterStatus, ChapterTransition, ChapterVersion,
-                                       Handbook, paragraph_hash, split_paragraphs)
+                                       Edition, EditionChapter, Handbook, paragraph_hash, split_paragraphs)
 from gmgportal.handbook.services import chapter_agency_ids_for, locate_paragraph
 
 IMAGE_REF = re.compile(r"!\[([^\]]*)\]\(/handbook/images/(\d+)\)")
@@ -236,3 +236,20 @@ def chapter_titles(chapter_ids: set[int]) -> dict[int, Chapter]:
         return {}
     return {c.id: c for c in db.session.scalars(sa.select(Chapter).where(Chapter.id.in_(chapter_ids)))}
 
+
+
+# --- editions -------------------------------------------------------------------------
+
+def list_editions(handbook: Handbook) -> list[Edition]:
+    return list(db.session.scalars(
+        sa.select(Edition).where(Edition.handbook_id == handbook.id)
+        .options(selectinload(Edition.chapters).load_only(EditionChapter.chapter_number,
+                                                          EditionChapter.version_number, EditionChapter.is_draft),
+                 joinedload(Edition.created_by))
+        .order_by(Edition.number.desc())))
+
+
+def published_edition(handbook: Handbook) -> Optional[Edition]:
+    return db.session.scalar(
+        sa.select(Edition).where(Edition.handbook_id == handbook.id, Edition.published_at.is_not(None))
+        .options(selectinload(Edition.chapters)))

@@ -245,3 +245,22 @@ def chapter_agency_ids_for(agency_id: int) -> sa.Select:
 
 def today() -> dt.date:
     return clock.today()
+
+
+# --- editions ---------------------------------------------------------------------
+
+def publish_edition(edition, user: User):
+    """Make `edition` the one the public reads (the one published before is withdrawn)."""
+    from gmgportal.handbook.models import Edition, can_publish
+
+    if not can_publish(user):
+        raise NotAllowed("Only the chairs publish the handbook.")
+    if edition.published_at is not None:
+        raise Refused(f"Edition {edition.number} is already the published one.")
+    for other in db.session.scalars(sa.select(Edition).where(Edition.handbook_id == edition.handbook_id,
+                                                             Edition.published_at.is_not(None))):
+        other.published_at, other.published_by_id = None, None
+    db.session.flush()
+    edition.published_at, edition.published_by_id = clock.now(), user.id
+    db.session.flush()
+    return edition

@@ -1,24 +1,29 @@
 """Pages of the handbook: board, chapter, editor, versions, differences, comments."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+import uuid
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from gmgportal.core.attachments import send_stored_file
 from gmgportal.core.errors import Refused, abort_with
-from gmgportal.core.forms import show_refusal
+from gmgportal.core.forms import select_choices, show_refusal
 from gmgportal.core.markdown import render_markdown
 from gmgportal.core.permissions import authorize
 from gmgportal.core.uow import attempt
 from gmgportal.extensions import db, login_manager
 from gmgportal.handbook import queries, services
 from gmgportal.handbook.diff import diff_texts, render_segments
-from gmgportal.handbook.forms import MARKDOWN_HINT, CommentForm, MoveForm, ResolveForm, UploadForm, VersionForm
-from gmgportal.handbook.models import (Chapter, ChapterComment, ChapterImage, ChapterStatus, is_handbook_editor,
-                                       split_paragraphs)
+from gmgportal.handbook.forms import (MARKDOWN_HINT, CommentForm, CompileForm, MoveForm, PublishForm, ResolveForm,
+                                      UploadForm, VersionForm)
+from gmgportal.handbook.models import (Chapter, ChapterComment, ChapterImage, ChapterStatus, Edition, EditionMode,
+                                       can_compile, can_publish, is_handbook_editor, split_paragraphs)
 
 bp = Blueprint("handbook", __name__, url_prefix="/handbook")
-PUBLIC_ENDPOINTS = frozenset()
+PUBLIC_ENDPOINTS = frozenset({"handbook.published", "handbook.published_chapter", "handbook.published_file",
+                              "handbook.published_image"})
+FORMATS = {"html": "html", "docx": "docx", "pdf": "pdf"}
 
 
 @bp.before_request
@@ -31,7 +36,8 @@ def require_login():
 
 @bp.app_context_processor
 def handbook_helpers():
-    return {"render_segments": render_segments, "is_handbook_editor": is_handbook_editor}
+    return {"render_segments": render_segments, "is_handbook_editor": is_handbook_editor,
+            "can_compile": can_compile, "can_publish": can_publish}
 
 
 def _handbook_or_404():
@@ -217,7 +223,7 @@ def new_comment(chapter_id: int):
         abort_with(409, "There is no version to comment on yet.")
     paragraphs = split_paragraphs(version.text)
     form = CommentForm()
-    form.paragraph.choices = [(i, f"Paragraph {i + 1}: {_short(p)}") for i, p in enumerate(paragraphs)]
+    form.paragraph.choices = select_choices((i, f"Paragraph {i + 1}: {_short(p)}") for i, p in enumerate(paragraphs))
     if not form.is_submitted():
         form.paragraph.data = parent.paragraph_index if parent else request.args.get("paragraph", 0, type=int)
     if parent is not None:
@@ -267,3 +273,105 @@ def resolve_comment(comment_id: int):
     flash("The comment is marked as resolved.", "success")
     return redirect(url_for("handbook.chapter", chapter_id=chapter.id, _anchor=f"comment-{comment.id}"))
 
+
+
+# --- editions: compile, download, publish -------------------------------------------------
+
+def _edition_or_404(handbook, number: int) -> Edition:
+    from gmgportal.handbook.compile import get_edition
+
+    return get_edition(handbook, number) or abort_with(404, f"There is no edition {number} of the handbook.")
+
+
+def _send_edition_file(edition: Edition, fmt: str):
+    stored = {"html": edition.html_file, "docx": edition.docx_file, "pdf": edition.pdf_file}[fmt]
+    return send_stored_file(stored, f"gmg-handbook-edition-{edition.number}.{fmt}")
+
+
+@bp.get("/editions")
+def editions():
+    handbook = _handbook_or_404()
+    form = CompileForm()
+    form.idempotency_key.data = uuid.uuid4().hex
+    return render_template("handbook/editions.html", handbook=handbook, editions=queries.list_editions(handbook),
+                           form=form)
+
+
+@bp.post("/editions/compile")
+def compile_edition():
+    from gmgportal.handbook.compile import KIND
+    from gmgportal.jobs import start_job
+
+    handbook = _handbook_or_404()
+    authorize(can_compile(current_user))
+    form = CompileForm()
+    if not form.validate_on_submit():
+        abort_with(400, "Choose what to include, and compile again from the editions page.")
+    job = start_job(KIND, current_user, {"handbook_id": handbook.id, "mode": EditionMode(form.mode.data).value},
+                    idempotency_key=form.idempotency_key.data)
+    flash("The handbook is being compiled. You can leave this page and come back: the job goes on.", "success")
+    return redirect(url_for("jobs.show", job_id=job.id), code=303)
+
+
+@bp.get("/editions/<int:number>.<any(html, docx, pdf):fmt>")
+def edition_file(number: int, fmt: str):
+    return _send_edition_file(_edition_or_404(_handbook_or_404(), number), fmt)
+
+
+@bp.route("/editions/<int:number>/publish", methods=["GET", "POST"])
+def publish(number: int):
+    handbook = _handbook_or_404()
+    authorize(can_publish(current_user))
+    edition = _edition_or_404(handbook, number)
+    form = PublishForm()
+    if form.validate_on_submit():
+        try:
+            services.publish_edition(edition, current_user)
+        except Refused as refusal:
+            _refuse(refusal)
+        flash(f"Edition {edition.number} is published: anyone can now read it at {url_for('handbook.published', _external=True)}.",
+              "success")
+        return redirect(url_for("handbook.editions"))
+    return render_template("handbook/publish.html", handbook=handbook, edition=edition, form=form,
+                           current=queries.published_edition(handbook))
+
+
+# --- the published edition: public -----------------------------------------------------------
+
+def _published_or_404():
+    handbook = queries.get_handbook()
+    edition = queries.published_edition(handbook) if handbook else None
+    if edition is None:
+        abort_with(404, "The handbook has not been published yet. It will appear here when the chairs publish it.")
+    return handbook, edition
+
+
+@bp.get("/published/")
+def published():
+    handbook, edition = _published_or_404()
+    return render_template("handbook/published.html", handbook=handbook, edition=edition)
+
+
+@bp.get("/published/chapters/<int:number>")
+def published_chapter(number: int):
+    handbook, edition = _published_or_404()
+    chapter = next((c for c in edition.chapters if c.chapter_number == number), None)
+    if chapter is None:
+        abort_with(404, f"The published handbook has no chapter {number}.")
+    return render_template("handbook/published_chapter.html", handbook=handbook, edition=edition, chapter=chapter)
+
+
+@bp.get("/published/handbook.<any(html, docx, pdf):fmt>")
+def published_file(fmt: str):
+    return _send_edition_file(_published_or_404()[1], fmt)
+
+
+@bp.get("/published/images/<int:image_id>")
+def published_image(image_id: int):
+    """An image of a chapter in the published edition (and no other)."""
+    _, edition = _published_or_404()
+    source = f'src="/handbook/published/images/{image_id}"'
+    found = db.session.get(ChapterImage, image_id)
+    if found is None or not any(source in c.html for c in edition.chapters):
+        abort_with(404, "There is no such image in the published handbook.")
+    return send_file(found.stored_file.path, mimetype=found.stored_file.mime_type, max_age=3600)
