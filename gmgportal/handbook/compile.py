@@ -145,6 +145,7 @@ h1.chapter-title { string-set: running-title content(); font-size: 18pt; }
 .draft-banner { border: 2px solid #8a1c14; color: #8a1c14; padding: 0.3rem 0.6rem; font-weight: bold; }
 table { border-collapse: collapse; margin: 0.75rem 0; } th, td { border: 1px solid #8a949e; padding: 0.2rem 0.5rem; }
 img { max-width: 100%; }
+.toc ul { list-style: none; padding: 0; } .toc li { margin-bottom: 0.4rem; }
 .toc a { text-decoration: none; color: inherit; }
 .toc a::after { content: leader('.') target-counter(attr(href), page); }
 .footnote { font-size: 9pt; }
@@ -172,10 +173,19 @@ def build_html(handbook: Handbook, number: int, mode: EditionMode, picked: list[
             f"<p>Edition {number}, {clock.today():%d %B %Y}. {escape(mode.label)}.</p>"
             + ('<p class="draft-banner">This edition contains drafts that are not yet accepted.</p>' if drafts else "")
             + f'</div><section class="front"><h1>Concept note</h1>{render_markdown(handbook.concept_note)}</section>'
-            f'<section class="front toc"><h1>Contents</h1><ol>{toc}</ol></section>{chapters}</body></html>')
+            f'<section class="front toc"><h1>Contents</h1><ul>{toc}</ul></section>{chapters}</body></html>')
 
 
 # --- DOCX and PDF ----------------------------------------------------------------------
+
+_SCRIPT_BLOCKS = re.compile(r"<(script|style|iframe|object)\b.*?(?:</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
+_TAGS = re.compile(r"</?[a-zA-Z][^>\n]*>|<!--.*?-->", re.DOTALL)
+
+
+def without_html(text: str) -> str:
+    """Raw HTML removed as the portal's sanitiser removes it (scripts with their content), for pandoc."""
+    return _TAGS.sub("", _SCRIPT_BLOCKS.sub("", text))
+
 
 def build_docx(handbook: Handbook, picked: list[CompiledChapter], images: dict[int, tuple[str, bytes]],
                folder: Path) -> bytes:
@@ -186,12 +196,12 @@ def build_docx(handbook: Handbook, picked: list[CompiledChapter], images: dict[i
         return _IMAGE_MD.sub(lambda m: f"]({_data_uri(*images[int(m.group(1))])})" if int(m.group(1)) in images
                              else "]()", text)
 
-    parts = ["# Concept note", handbook.concept_note]
+    parts = ["# Concept note", without_html(handbook.concept_note)]
     for p in picked:
         parts.append(f"# Chapter {p.chapter.number}. {p.chapter.title}{' (draft)' if p.is_draft else ''}")
         if p.is_draft:
             parts.append(f"**Draft: version {p.version.number}, not yet accepted by the editors.**")
-        parts.append(embed(_own_footnotes(p.version.text, p.chapter.number)))
+        parts.append(embed(_own_footnotes(without_html(p.version.text), p.chapter.number)))
     out = folder / "handbook.docx"
     pypandoc.convert_text("\n\n".join(parts), "docx", format="markdown-raw_html-raw_attribute-smart+pipe_tables+footnotes",
                           outputfile=str(out),

@@ -348,7 +348,10 @@ def _published_or_404():
 
 @bp.get("/published/")
 def published():
-    handbook, edition = _published_or_404()
+    handbook = queries.get_handbook()
+    edition = queries.published_edition(handbook) if handbook else None
+    if edition is None:  # the address is public and shared: say what will be here
+        return render_template("handbook/not_published.html", handbook=handbook)
     return render_template("handbook/published.html", handbook=handbook, edition=edition)
 
 
