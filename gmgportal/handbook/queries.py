@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from gmgportal.auth.models import Agency
+from gmgportal.core import clock
 from gmgportal.extensions import db
 from gmgportal.handbook.models import (OWED, Chapter, ChapterComment, ChapterStatus, ChapterTransition, ChapterVersion,
                                        Edition, EditionChapter, Handbook, paragraph_hash, split_paragraphs)
@@ -253,3 +254,48 @@ def published_edition(handbook: Handbook) -> Optional[Edition]:
     return db.session.scalar(
         sa.select(Edition).where(Edition.handbook_id == handbook.id, Edition.published_at.is_not(None))
         .options(selectinload(Edition.chapters)))
+
+
+# --- the programme's activity page ----------------------------------------------------
+
+@dataclass
+class MilestoneProposal:
+    milestone: object  # programme.models.Milestone
+    reached_on: dt.date
+    reason: str
+
+
+@dataclass
+class ActivitySummary:
+    handbook: Handbook
+    summary: BoardSummary
+    proposals: list[MilestoneProposal]
+
+
+def _first_reached(chapter_ids: list[int], statuses: list[ChapterStatus]) -> dict[int, dt.datetime]:
+    rows = db.session.execute(
+        sa.select(ChapterTransition.chapter_id, sa.func.min(ChapterTransition.at))
+        .where(ChapterTransition.chapter_id.in_(chapter_ids), ChapterTransition.to_status.in_(statuses))
+        .group_by(ChapterTransition.chapter_id)).all()
+    return {chapter_id: _aware(at) for chapter_id, at in rows}
+
+
+def activity_summary(activity, on: dt.date) -> Optional[ActivitySummary]:
+    """For the programme's activity that is the handbook: the board's summary, and the milestones it has reached
+    (every chapter submitted: the draft; every chapter accepted: the final), with the date it reached them."""
+    handbook = db.session.scalar(sa.select(Handbook).where(Handbook.activity_ref == activity.ref))
+    if handbook is None:
+        return None
+    chapters = list_chapters(handbook)
+    ids = [c.id for c in chapters]
+    proposals = []
+    for title, statuses, words in (
+            (handbook.draft_title, [ChapterStatus.SUBMITTED, ChapterStatus.ACCEPTED], "submitted"),
+            (handbook.final_title, [ChapterStatus.ACCEPTED], "accepted")):
+        milestone = next((m for m in activity.milestones if m.title == title and m.done_date is None), None)
+        reached = _first_reached(ids, statuses)
+        still_there = all(c.status is ChapterStatus.ACCEPTED for c in chapters) if words == "accepted" else True
+        if milestone is not None and ids and set(reached) == set(ids) and still_there:
+            day = max(reached.values()).astimezone(clock.group_zone()).date()
+            proposals.append(MilestoneProposal(milestone, day, f"every chapter has been {words}"))
+    return ActivitySummary(handbook, board_summary(chapters, on), proposals)

@@ -37,7 +37,8 @@ def require_login():
 @bp.app_context_processor
 def handbook_helpers():
     return {"render_segments": render_segments, "is_handbook_editor": is_handbook_editor,
-            "can_compile": can_compile, "can_publish": can_publish}
+            "can_compile": can_compile, "can_publish": can_publish,
+            "handbook_summary_for": lambda activity: queries.activity_summary(activity, services.today())}
 
 
 def _handbook_or_404():

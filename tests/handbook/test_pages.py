@@ -142,3 +142,31 @@ def test_pages_answer_404_for_what_does_not_exist(db, surveys, people, auth, cli
 def test_anonymous_visitors_are_sent_to_log_in(db, handbook, client):
     response = client.get("/handbook/")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_the_programme_activity_shows_the_board_summary_and_proposes_the_draft_milestone(
+        db, handbook, people, auth, client, frozen_clock, make_user):
+    from gmgportal.handbook.models import Chapter
+    from gmgportal.programme.models import Activity
+
+    activity = next(a for a in db.session.scalars(sa.select(Activity)) if a.ref == "1.2 (1)")
+    auth.login("chair@example.org")
+    html = client.get(f"/programme/activities/{activity.id}").get_data(as_text=True)
+    assert "The handbook's chapters" in html and "9 chapters: 9 not started" in html
+    assert "Mark it done" not in html
+    writers = {}
+    for chapter in db.session.scalars(sa.select(Chapter).order_by(Chapter.number)):
+        code = chapter.lead_agency.code
+        if code not in writers:
+            writers[code] = make_user(f"writer.{len(writers)}@example.org", agency=code)
+        services.save_chapter_version(chapter, writers[code], "Draft text.", "", 0)
+        services.move_chapter(chapter, writers[code], S.SUBMITTED)
+        frozen_clock.advance(days=1)
+    db.session.commit()
+    html = client.get(f"/programme/activities/{activity.id}").get_data(as_text=True)
+    assert "Milestone “Draft handbook” reached: every chapter has been submitted (on 21 May 2014)" in html
+    draft = next(m for m in activity.milestones if m.title == "Draft handbook")
+    link = f"/programme/activities/{activity.id}/milestones/{draft.id}/edit?done=2014-05-21"
+    assert link in html.replace("&amp;", "&")
+    assert 'value="2014-05-21"' in client.get(link).get_data(as_text=True)
+    assert "Final handbook” reached" not in html
