@@ -345,3 +345,16 @@ def paragraph_hash(paragraph: str) -> str:
 
 def count_words(text: str) -> int:
     return len(WORD.findall(text))
+
+
+_FOOTNOTE_REF = re.compile(r"\[\^([\w-]{1,20})\](?!:)")
+_FOOTNOTE_DEF = re.compile(r"^\[\^([\w-]{1,20})\]:[ \t]*", re.MULTILINE)
+
+
+def chapter_markdown(text: str | None):
+    """A chapter's Markdown as the portal shows it: footnote marks as superscript numbers, each note
+    marked with its number; then the portal's one renderer and sanitiser (`render_markdown`)."""
+    from gmgportal.core.markdown import render_markdown
+
+    text = _FOOTNOTE_DEF.sub(lambda m: f"<sup>{m.group(1)}</sup> ", text or "")
+    return render_markdown(_FOOTNOTE_REF.sub(lambda m: f"<sup>{m.group(1)}</sup>", text))

@@ -9,7 +9,6 @@ from flask_login import current_user
 from gmgportal.core.attachments import send_stored_file
 from gmgportal.core.errors import Refused, abort_with
 from gmgportal.core.forms import select_choices, show_refusal
-from gmgportal.core.markdown import render_markdown
 from gmgportal.core.permissions import authorize
 from gmgportal.core.uow import attempt
 from gmgportal.extensions import db, login_manager
@@ -18,7 +17,8 @@ from gmgportal.handbook.diff import diff_texts, render_segments
 from gmgportal.handbook.forms import (MARKDOWN_HINT, CommentForm, CompileForm, MoveForm, PublishForm, ResolveForm,
                                       UploadForm, VersionForm)
 from gmgportal.handbook.models import (Chapter, ChapterComment, ChapterImage, ChapterStatus, Edition, EditionMode,
-                                       can_compile, can_publish, is_handbook_editor, split_paragraphs)
+                                       can_compile, can_publish, chapter_markdown, is_handbook_editor,
+                                       split_paragraphs)
 
 bp = Blueprint("handbook", __name__, url_prefix="/handbook")
 PUBLIC_ENDPOINTS = frozenset({"handbook.published", "handbook.published_chapter", "handbook.published_file",
@@ -32,6 +32,9 @@ def require_login():
     if request.endpoint not in PUBLIC_ENDPOINTS and not current_user.is_authenticated:
         return login_manager.unauthorized()
     return None
+
+
+bp.add_app_template_filter(chapter_markdown, "chapter_markdown")
 
 
 @bp.app_context_processor
@@ -122,7 +125,7 @@ def edit(chapter_id: int):
         form.based_on.data = chapter.latest_version_number
     preview, conflict, status = None, None, 200
     if form.is_submitted() and form.preview.data:
-        preview = render_markdown(form.text.data or "")
+        preview = chapter_markdown(form.text.data or "")
     elif form.validate_on_submit():
         try:
             saved = services.save_chapter_version(chapter, current_user, form.text.data, form.note.data or "",

@@ -141,3 +141,13 @@ def test_diff_page_shows_numbers_authors_and_dates(db, surveys, people, auth, cl
     assert "Chapter 3: version 1 to version 2" in html and "Wanda Bank (World Bank)" in html
     assert "Ines Labour (ILO)" in html and "1 word inserted, 1 deleted" in html
     assert client.get(f"/handbook/chapters/{surveys.id}/diff?from=1&to=9").status_code == 404
+
+
+def test_footnotes_show_as_numbers_through_the_same_sanitiser(db, surveys, people, auth, client):
+    text = "A claim.[^1] And <script>x</script>[^a<b>]\n\n[^1]: The source, 1998."
+    services.save_chapter_version(surveys, people["wb"], text, "", 0)
+    db.session.commit()
+    auth.login("author.wb@example.org")
+    html = client.get(f"/handbook/chapters/{surveys.id}").get_data(as_text=True)
+    assert "A claim.<sup>1</sup>" in html and "<sup>1</sup> The source, 1998." in html
+    assert "[^1]" not in html and "<script>x" not in html and "<b>" not in html
