@@ -6,6 +6,7 @@ the data does not allow it) or `NotAllowed` (403: this person may not).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any, Optional
 
 import sqlalchemy as sa
@@ -207,7 +208,30 @@ def add_comment(chapter: Chapter, user: User, version: ChapterVersion, paragraph
     db.session.add(comment)
     chapter.last_activity_at = comment.created_at
     db.session.flush()
+    _notify_mentions(chapter, user, comment)
     return comment
+
+
+MENTION = re.compile(r"(?<![\w.@])@([A-Za-z0-9][\w.+-]*[A-Za-z0-9_])")
+
+
+def mentioned_people(chapter: Chapter, body: str) -> list[User]:
+    """People named as @ plus the first part of their e-mail address, among those who see the chapter's comments."""
+    names = {m.lower() for m in MENTION.findall(body)}
+    if not names:
+        return []
+    readers = {u.id: u for u in [*writers_of(chapter), *editors()]}
+    return sorted((u for u in readers.values() if u.email.split("@")[0].lower() in names), key=lambda u: u.name)
+
+
+def _notify_mentions(chapter: Chapter, author: User, comment: ChapterComment) -> None:
+    people = [p for p in mentioned_people(chapter, comment.body) if p.id != author.id]
+    if not people:
+        return
+    link = portal_link("handbook.chapter", chapter_id=chapter.id, _anchor=f"comment-{comment.id}")
+    body = (f"{author.name} ({author.agency.code}) mentioned you in a comment on chapter {chapter.number}, "
+            f"“{chapter.title}”, paragraph {comment.paragraph_index + 1}:\n\n{comment.body}\n\nReply: {link}\n")
+    send_mail(sorted(p.email for p in people), f"Handbook chapter {chapter.number}: you were mentioned", body)
 
 
 def _excerpt(paragraph: str, limit: int = 160) -> str:

@@ -170,3 +170,15 @@ def test_the_programme_activity_shows_the_board_summary_and_proposes_the_draft_m
     assert link in html.replace("&amp;", "&")
     assert 'value="2014-05-21"' in client.get(link).get_data(as_text=True)
     assert "Final handbook” reached" not in html
+
+
+def test_mentions_e_mail_the_people_who_may_read_the_comment(db, surveys, people, mail_outbox):
+    version = services.save_chapter_version(surveys, people["wb"], SAMPLE_TEXT, "", 0)
+    db.session.commit()
+    services.add_comment(surveys, people["wb"], version, 1,
+                         "@Editor, please check. @focal.iom cannot see this; me@author.wb is not a mention; "
+                         "@author.wb is me.")
+    db.session.commit()
+    assert [m["To"] for m in mail_outbox] == ["editor@example.org"]
+    assert "Wanda Bank (World Bank) mentioned you" in mail_outbox[0].get_content()
+    assert f"/handbook/chapters/{surveys.id}#comment-" in mail_outbox[0].get_content()
