@@ -288,6 +288,8 @@ def _edition_or_404(handbook, number: int) -> Edition:
 
 
 def _send_edition_file(edition: Edition, fmt: str):
+    if fmt not in FORMATS:
+        abort_with(404, "Editions are kept as PDF, DOCX and HTML files only.")
     stored = {"html": edition.html_file, "docx": edition.docx_file, "pdf": edition.pdf_file}[fmt]
     return send_stored_file(stored, f"gmg-handbook-edition-{edition.number}.{fmt}")
 
@@ -317,7 +319,7 @@ def compile_edition():
     return redirect(url_for("jobs.show", job_id=job.id), code=303)
 
 
-@bp.get("/editions/<int:number>.<any(html, docx, pdf):fmt>")
+@bp.get("/editions/<int:number>.<fmt>")
 def edition_file(number: int, fmt: str):
     return _send_edition_file(_edition_or_404(_handbook_or_404(), number), fmt)
 
@@ -368,7 +370,7 @@ def published_chapter(number: int):
     return render_template("handbook/published_chapter.html", handbook=handbook, edition=edition, chapter=chapter)
 
 
-@bp.get("/published/handbook.<any(html, docx, pdf):fmt>")
+@bp.get("/published/handbook.<fmt>")
 def published_file(fmt: str):
     return _send_edition_file(_published_or_404()[1], fmt)
 

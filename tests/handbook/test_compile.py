@@ -175,3 +175,12 @@ def test_publishing_another_edition_withdraws_the_first(db, compiled, people):
     assert first.published_at is None and second.published_at is not None
     with pytest.raises(services.NotAllowed):
         services.publish_edition(first, people["editor"])
+
+
+def test_only_the_three_formats_are_served(db, compiled, auth, client):
+    compiled(EditionMode.LATEST)
+    auth.login("editor@example.org")
+    assert client.get("/handbook/editions/1.csv").status_code == 404
+    assert client.get("/handbook/editions/7.pdf").status_code == 404
+    with client.get("/handbook/editions/1.html") as response:
+        assert response.status_code == 200 and b"Chapter 3. Household surveys" in response.data
