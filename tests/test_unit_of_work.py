@@ -101,22 +101,23 @@ def test_two_sessions_inserting_the_same_code_at_once_get_one_agency_and_one_ref
 
     def lookup_then_wait(code):
         found = original_lookup(code)
-        if racing:
+        if racing and code == "RACE":
             barrier.wait(timeout=20)
         return found
 
     monkeypatch.setattr(services, "get_agency_by_code", lookup_then_wait)
 
-    def insert(worker_app) -> None:
-        with worker_app.app_context():
+    def insert(worker_app, number: int) -> None:
+        with worker_app.app_context(), unit_of_work():
             try:
-                with unit_of_work():
-                    services.save_agency(None, "RACE", "Racing agency", AgencyKind.MEMBER)
+                services.save_agency(None, "RACE", "Racing agency", AgencyKind.MEMBER)
                 outcomes.append("saved")
             except Refused as refusal:
                 outcomes.append(f"refused {refusal.field}")
+            # The unit of work goes on after a refusal, as a request showing the form does, and commits.
+            services.save_agency(None, f"AFTER{number}", "Saved after the race", AgencyKind.OTHER)
 
-    threads = [threading.Thread(target=insert, args=(make_app(),)) for _ in range(2)]
+    threads = [threading.Thread(target=insert, args=(make_app(), n)) for n in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -124,6 +125,7 @@ def test_two_sessions_inserting_the_same_code_at_once_get_one_agency_and_one_ref
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Agency).where(Agency.code == "RACE")) == 1
     assert sorted(outcomes) == ["refused code", "saved"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Agency).where(Agency.code.like("AFTER%"))) == 2
 
 
 def test_no_other_clock_is_read_in_the_package():

@@ -18,7 +18,7 @@ from gmgportal.core.models import utcnow
 from gmgportal.core.permissions import Role
 from gmgportal.core.tables import Sort
 from gmgportal.core.throttle import login_throttle, minutes_text, throttle_key
-from gmgportal.core.uow import flush_or_conflict
+from gmgportal.core.uow import conflict_as
 from gmgportal.extensions import db
 
 
@@ -60,11 +60,11 @@ def save_agency(agency: Agency | None, code: str, name: str, kind: AgencyKind) -
     existing = get_agency_by_code(code)
     if existing is not None and existing is not agency:
         raise Refused(f"The code {code} is already used by {existing.name}.", field="code")
-    if agency is None:
-        agency = Agency()
-        db.session.add(agency)
-    agency.code, agency.name, agency.kind = code, name.strip(), kind
-    flush_or_conflict(lambda: _agency_code_taken(code))
+    with conflict_as(lambda: _agency_code_taken(code)):
+        if agency is None:
+            agency = Agency()
+            db.session.add(agency)
+        agency.code, agency.name, agency.kind = code, name.strip(), kind
     return agency
 
 
@@ -99,11 +99,12 @@ def create_user(email: str, name: str, agency: Agency, password: str,
     email = normalise_email(email)
     _check_email_free(email, None)
     _check_password(password, email, name)
-    user = User(email=email, name=name.strip(), agency=agency, password_hash=hash_password(password),
-                time_zone=time_zone, active=active)
-    set_roles(user, roles)
-    db.session.add(user)
-    flush_or_conflict(lambda: _email_taken(email))
+    password_hash = hash_password(password)
+    with conflict_as(lambda: _email_taken(email)):  # the new user is made inside: see conflict_as
+        user = User(email=email, name=name.strip(), agency=agency, password_hash=password_hash,
+                    time_zone=time_zone, active=active)
+        set_roles(user, roles)
+        db.session.add(user)
     return user
 
 
@@ -115,12 +116,12 @@ def update_user(user: User, *, email: str, name: str, agency: Agency, roles: Ite
     if acting is not None and acting.id == user.id and (Role.ADMIN not in roles or not active):
         raise Refused("You cannot remove your own administrator role or deactivate yourself.", field="roles")
     was_active = user.active
-    user.email, user.name, user.agency, user.active = email, name.strip(), agency, active
-    user.time_zone = time_zone
-    set_roles(user, roles)
+    with conflict_as(lambda: _email_taken(email)):
+        user.email, user.name, user.agency, user.active = email, name.strip(), agency, active
+        user.time_zone = time_zone
+        set_roles(user, roles)
     if was_active and not active:
         _end_sessions(user)
-    flush_or_conflict(lambda: _email_taken(email))
     return user
 
 

@@ -169,12 +169,12 @@ def check_office_package(stream: BinaryIO, kind: str) -> zipfile.ZipFile:
     total = sum(entry.file_size for entry in entries)
     if total > OFFICE_MAX_UNCOMPRESSED:
         raise UploadRefused(f"The {name} file would unpack to {human_size(total)}; at most "
-                            f"{human_size(OFFICE_MAX_UNCOMPRESSED)} is accepted.")
+                            f"{human_size(OFFICE_MAX_UNCOMPRESSED)} is accepted (a possible zip bomb).")
     for entry in entries:
         ratio = entry.file_size / max(entry.compress_size, 1)
         if entry.file_size > OFFICE_RATIO_FROM_SIZE and ratio > OFFICE_MAX_RATIO:
-            raise UploadRefused(f"The {name} file is refused: one of its parts is compressed {ratio:,.0f} to 1, "
-                                f"which no real document is (at most {OFFICE_MAX_RATIO} to 1).")
+            raise UploadRefused(f"The {name} file is refused as a possible zip bomb: one of its parts is compressed "
+                                f"{ratio:,.0f} to 1, which no real document is (at most {OFFICE_MAX_RATIO} to 1).")
     try:
         types = package.getinfo("[Content_Types].xml")
     except KeyError as error:

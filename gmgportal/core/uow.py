@@ -15,8 +15,8 @@ the commit, and never after a rollback.
 
 `attempt()` lets a view try a service call that may refuse after changing
 objects: on an error the changes of that call alone are undone (a savepoint).
-`flush_or_conflict()` turns a unique-constraint error at flush time (a
-concurrent insert of the same natural key) into the service's own error.
+`conflict_as()` turns a unique-constraint error (a concurrent insert of the
+same natural key) into the service's own refusal, undoing only that change.
 """
 from __future__ import annotations
 
@@ -119,11 +119,20 @@ def write_beside(statement: sa.Executable) -> None:
         connection.execute(statement)
 
 
-def flush_or_conflict(make_error: Callable[[], E]) -> None:
-    """Flush in a savepoint; a unique-constraint error becomes `make_error()` and undoes only the flush."""
+@contextmanager
+def conflict_as(make_error: Callable[[], E]) -> Iterator[None]:
+    """Make the changes that may clash with a concurrent insert inside this block.
+
+    They reach the database in a savepoint of their own; a unique-constraint error
+    there (someone saved the same natural key a moment before) undoes only them and
+    becomes `make_error()`, the refusal the service's own check gives, so the request
+    can still show the form and commit nothing else. Changes made before the block
+    are flushed before it starts (SQLAlchemy flushes when a savepoint begins), so
+    make the new object inside the block too, not just add it there.
+    """
     try:
         with db.session.begin_nested():
-            db.session.flush()
+            yield
     except IntegrityError as error:
         raise make_error() from error
 

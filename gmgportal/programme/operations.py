@@ -14,7 +14,7 @@ from gmgportal.auth.models import Agency, User
 from gmgportal.core.attachments import DOCUMENT_KINDS, UploadRefused, human_size, store_file
 from gmgportal.core.audit import record_event
 from gmgportal.core.errors import Refused
-from gmgportal.core.uow import flush_or_conflict
+from gmgportal.core.uow import conflict_as
 from gmgportal.extensions import db
 from gmgportal.programme.models import (
     Activity, Finding, FindingKind, Milestone, Output, ProgressAttachment, ProgressUpdate, Status, Theme,
@@ -107,12 +107,12 @@ def save_output(group: WorkingGroup, output: Output | None, *, code: str, title:
     code = code.strip()
     if output_code_taken(group, code, output):
         raise _output_taken(code)
-    if output is None:
-        output = Output(group=group)
-        db.session.add(output)
-    output.code, output.title, output.description, output.position = (
-        code, title.strip(), description.strip(), position)
-    flush_or_conflict(lambda: _output_taken(code))
+    with conflict_as(lambda: _output_taken(code)):
+        if output is None:
+            output = Output(group=group)
+            db.session.add(output)
+        output.code, output.title, output.description, output.position = (
+            code, title.strip(), description.strip(), position)
     return output
 
 
@@ -144,15 +144,15 @@ def save_activity(activity: Activity | None, data: ActivityData) -> Activity:
         sa.select(Agency).where(Agency.id.in_(data.partner_ids), Agency.id != data.lead_agency_id)))
     themes = list(db.session.scalars(sa.select(Theme).where(Theme.id.in_(data.theme_ids))))
     before = _links(activity) if activity is not None else None
-    if activity is None:
-        activity = Activity()
-        db.session.add(activity)
-    activity.output = output
-    activity.number, activity.title, activity.description = data.number, data.title.strip(), data.description.strip()
-    activity.lead_agency_id, activity.start_date, activity.due_date = data.lead_agency_id, data.start_date, data.due_date
-    activity.status = data.status
-    activity.partners, activity.themes = partners, themes
-    flush_or_conflict(lambda: _number_taken(data.number))
+    with conflict_as(lambda: _number_taken(data.number)):
+        if activity is None:
+            activity = Activity()
+            db.session.add(activity)
+        activity.output = output
+        activity.number, activity.title = data.number, data.title.strip()
+        activity.description, activity.lead_agency_id = data.description.strip(), data.lead_agency_id
+        activity.start_date, activity.due_date, activity.status = data.start_date, data.due_date, data.status
+        activity.partners, activity.themes = partners, themes
     after = _links(activity)
     if before is not None and before != after:
         record_event("update", activity, {k: {"before": before[k], "after": after[k]}

@@ -1,6 +1,7 @@
 """Pages of the work programme: overview, activity, progress, timeline, themes, engagement, chairs' forms."""
 from __future__ import annotations
 
+import datetime as dt
 import os
 
 from flask import (
@@ -325,6 +326,8 @@ def edit_milestone(activity_id: int, milestone_id: int | None):
     milestone = get_child_or_404(Milestone, milestone_id, "There is no such milestone on this activity.",
                                  activity_id=activity.id)
     form = MilestoneForm(obj=milestone)
+    if not form.is_submitted() and milestone is not None and milestone.done_date is None and request.args.get("done"):
+        form.done_date.data = _proposed_date(request.args["done"])  # proposed by another page (the handbook)
     if form.validate_on_submit():
         operations.save_milestone(activity, milestone, title=form.title.data, due_date=form.due_date.data,
                                 done_date=form.done_date.data)
@@ -332,6 +335,13 @@ def edit_milestone(activity_id: int, milestone_id: int | None):
         return redirect(url_for("programme.activity", activity_id=activity.id))
     return render_template("programme/milestone_form.html", form=form, activity=activity, milestone=milestone,
                            group=activity.output.group)
+
+
+def _proposed_date(text: str):
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 @bp.route("/activities/<int:activity_id>/milestones/<int:milestone_id>/delete", methods=["GET", "POST"])

@@ -1,0 +1,15 @@
+"""The handbook: chapters written by the member agencies, versions, comments, a workflow."""
+
+
+def register_handbook(app) -> None:
+    """Content loader (after the programme), home sections, the compile job and the navigation link."""
+    from gmgportal.core.navigation import add_nav_link
+    from gmgportal.handbook.compile import compile_handbook
+    from gmgportal.jobs import add_tasks
+    from gmgportal.handbook.content import register_handbook_content
+    from gmgportal.handbook.home import register_handbook_home
+
+    register_handbook_content(app)
+    register_handbook_home(app)
+    add_tasks(app, compile_handbook)
+    add_nav_link(app, "Handbook", "handbook.board", lambda user: True, order=20)

@@ -1,0 +1,94 @@
+import textwrap
+
+import pytest
+import sqlalchemy as sa
+
+from gmgportal.core.content import ContentError, ContentVersion
+from gmgportal.handbook.content import load_handbook_file
+from gmgportal.handbook.models import Chapter, ChapterStatus, Handbook
+from tests.handbook.conftest import CONTENT_DIR
+
+
+def counts(db):
+    return {m.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(m)) for m in (Handbook, Chapter)}
+
+
+def test_outline_loads_with_agencies_and_milestone_due_dates(db, handbook, chapter_by_number):
+    assert "A Practical Guide" in handbook.title and handbook.activity_ref == "1.2 (1)"
+    assert "active engagement" in handbook.concept_note
+    assert "## Introduction" in handbook.chapter_template
+    assert len(handbook.chapters) == 9
+    remittances = chapter_by_number(5)
+    assert "BPM6" in remittances.title and remittances.lead_agency.code == "World Bank"
+    assert [a.code for a in remittances.contributing_agencies] == ["IOM"]
+    assert remittances.due_date.isoformat() == "2014-08-31"  # the draft milestone
+    assert chapter_by_number(9).due_date.isoformat() == "2014-12-31"  # the final one
+    assert all(c.status is ChapterStatus.NOT_STARTED and c.target_words >= 1000 for c in handbook.chapters)
+
+
+def test_a_second_load_changes_nothing(db, handbook, chapter_by_number):
+    from gmgportal.core.content import load_content
+
+    before = counts(db)
+    digest = db.session.scalar(sa.select(ContentVersion.sha256).where(ContentVersion.key == "handbook/handbook.yaml"))
+    chapter = chapter_by_number(2)
+    chapter.title = "Renamed in the portal"
+    db.session.commit()
+    summaries = load_content(CONTENT_DIR)
+    db.session.commit()
+    assert any(s.startswith("handbook: unchanged") for s in summaries)
+    assert counts(db) == before
+    db.session.refresh(chapter)
+    assert chapter.title == "Renamed in the portal"
+    load_content(CONTENT_DIR, force=True)  # forced: the file applies again, in place
+    db.session.commit()
+    assert counts(db) == before and chapter_by_number(2).title == "Population censuses"
+    assert digest
+
+
+def _write(tmp_path, body: str, note: str = "Note.", template: str = "## Intro"):
+    folder = tmp_path / "handbook"
+    folder.mkdir(exist_ok=True)
+    (folder / "concept-note.md").write_text(note)
+    (folder / "chapter-template.md").write_text(template)
+    path = folder / "handbook.yaml"
+    path.write_text(textwrap.dedent(body))
+    return path
+
+
+HEAD = """\
+handbook:
+  slug: guide
+  title: A guide
+  concept_note_file: concept-note.md
+  chapter_template_file: chapter-template.md
+  milestones:
+    draft: {title: Draft, due: 2014-08-31}
+    final: {title: Final, due: 2014-12-31}
+chapters:
+"""
+
+
+@pytest.mark.parametrize("chapters, line, words", [
+    ("  - {number: 1, title: One, lead: NOPE, target_words: 1000, due: draft}\n", 10, "unknown agency 'NOPE'"),
+    ("  - number: 1\n    title: One\n    lead: IOM\n    target_words: many\n    due: draft\n", 10,
+     "chapters.0.target_words"),
+    ("  - {number: 1, title: One, lead: IOM, target_words: 1000, due: someday}\n", 10, "chapters.0.due"),
+    ("  - {number: 1, title: One, lead: IOM, target_words: 1000, due: draft}\n"
+     "  - {number: 1, title: Two, lead: IOM, target_words: 1000, due: draft}\n", 1, "appear twice"),
+    ("  - {number: 1, title: One, lead: IOM, target_words: 1000, due: draft, colour: red}\n", 10, "colour"),
+])
+def test_errors_name_the_file_and_line(db, handbook, tmp_path, chapters, line, words):
+    path = _write(tmp_path, HEAD + chapters)
+    with pytest.raises(ContentError) as caught:
+        load_handbook_file(path)
+    assert caught.value.path.name == "handbook.yaml" and caught.value.line == line
+    assert words in caught.value.message
+    assert str(caught.value).startswith(f"handbook.yaml:{line}:")
+
+
+def test_a_missing_concept_note_file_is_named(db, handbook, tmp_path):
+    path = _write(tmp_path, HEAD + "  - {number: 1, title: One, lead: IOM, target_words: 1000, due: draft}\n")
+    (path.parent / "concept-note.md").unlink()
+    with pytest.raises(ContentError, match="concept_note_file.*concept-note.md"):
+        load_handbook_file(path)

@@ -1,0 +1,185 @@
+"""Comments, the board, the chapter page, "what needs you", and their query counts."""
+import pytest
+import sqlalchemy as sa
+
+from gmgportal.core.errors import Refused
+from gmgportal.handbook import services
+from gmgportal.handbook.models import ChapterComment, ChapterStatus as S
+from tests.handbook.conftest import SAMPLE_TEXT
+
+
+def _comment_url(chapter, **args):
+    query = "&".join(f"{k}={v}" for k, v in args.items())
+    return f"/handbook/chapters/{chapter.id}/comments/new" + (f"?{query}" if query else "")
+
+
+def test_an_editor_comments_on_a_paragraph_and_the_author_replies_and_resolves(db, surveys, people, auth, client,
+                                                                                post_form):
+    services.save_chapter_version(surveys, people["wb"], SAMPLE_TEXT, "", 0)
+    db.session.commit()
+    auth.login("editor@example.org")
+    response = post_form(_comment_url(surveys, paragraph=1),
+                         {"paragraph": "1", "body": "Which **countries**? <script>x</script>"})
+    assert response.status_code == 302
+    comment = db.session.scalar(sa.select(ChapterComment))
+    assert comment.paragraph_index == 1 and "main source on return migration" in comment.paragraph_excerpt
+    html = client.get(f"/handbook/chapters/{surveys.id}").get_data(as_text=True)
+    assert "<strong>countries</strong>" in html and "<script>x" not in html
+    assert html.index('id="p-2"') < html.index(f'id="comment-{comment.id}"') < html.index('id="p-3"')
+    client.post("/logout", data={"csrf_token": auth.csrf_token("/account")})
+    auth.login("author.wb@example.org")
+    assert post_form(_comment_url(surveys, reply_to=comment.id), {"body": "Forty, listed below."}).status_code == 302
+    reply = db.session.scalar(sa.select(ChapterComment).where(ChapterComment.parent_id == comment.id))
+    assert reply.paragraph_index == 1 and reply.version_id == comment.version_id
+    response = post_form(f"/handbook/chapters/{surveys.id}", {}, f"/handbook/comments/{comment.id}/resolve")
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert comment.resolved_by_id == people["wb"].id
+    html = client.get(f"/handbook/chapters/{surveys.id}").get_data(as_text=True)
+    assert "Forty, listed below." in html and "Resolved by Wanda Bank" in html
+
+
+def test_comments_are_hidden_from_and_refused_to_the_uninvolved(db, surveys, people, auth, client):
+    version = services.save_chapter_version(surveys, people["wb"], SAMPLE_TEXT, "", 0)
+    services.add_comment(surveys, people["editor"], version, 0, "Secret remark")
+    db.session.commit()
+    auth.login("focal.iom@example.org")
+    html = client.get(f"/handbook/chapters/{surveys.id}").get_data(as_text=True)
+    assert "Household surveys are the main source" in html and "Secret remark" not in html
+    assert client.get(_comment_url(surveys, paragraph=0)).status_code == 403
+    with pytest.raises(services.NotAllowed):
+        services.add_comment(surveys, people["iom"], version, 0, "Me too")
+
+
+def test_a_comment_on_an_old_version_shows_where_its_paragraph_went_or_that_it_is_gone(db, surveys, people, auth,
+                                                                                       client):
+    v1 = services.save_chapter_version(surveys, people["wb"], "First para.\n\nSecond para.\n\nThird para.", "", 0)
+    kept = services.add_comment(surveys, people["editor"], v1, 1, "About the second")
+    gone = services.add_comment(surveys, people["editor"], v1, 2, "About the third")
+    services.save_chapter_version(surveys, people["wb"], "New opening.\n\nFirst para.\n\nSecond para.", "", 1)
+    db.session.commit()
+    auth.login("editor@example.org")
+    html = client.get(f"/handbook/chapters/{surveys.id}").get_data(as_text=True)
+    section = html[html.index("Comments on earlier versions"):]
+    assert 'Its paragraph is now <a href="#p-3">paragraph 3</a>' in section
+    assert section.index("paragraph 3</a>") < section.index(f'id="comment-{kept.id}"')
+    assert "Its paragraph is gone from the current version" in section and f'id="comment-{gone.id}"' in section
+
+
+def test_a_comment_needs_a_paragraph_that_exists(db, surveys, people):
+    version = services.save_chapter_version(surveys, people["wb"], "Only one.", "", 0)
+    with pytest.raises(Refused, match="no paragraph 5"):
+        services.add_comment(surveys, people["editor"], version, 4, "Where?")
+
+
+def test_board_shows_status_words_against_target_overdue_and_agencies(db, handbook, surveys, people, auth, client,
+                                                                      frozen_clock):
+    services.save_chapter_version(surveys, people["wb"], SAMPLE_TEXT, "", 0)
+    db.session.commit()
+    frozen_clock.freeze("2014-09-10")  # after the draft milestone of 31 August 2014
+    auth.login("chair@example.org")
+    html = client.get("/handbook/").get_data(as_text=True)
+    assert "<h1>Handbook board</h1>" in html and "<title>Handbook board – GMG Portal</title>" in html
+    row = html[html.index("Household surveys"):html.index("Administrative registers")]
+    assert "tag-drafting" in row and ">Drafting<" in row and "World Bank" in row
+    assert "33 / 7,000" in row and "Overdue" in row and "10 days late" in row
+    assert "10 September 2014" not in row and "13 May 2014" in row  # last activity: the save
+    agencies = html[html.index("What each agency has contributed"):]
+    wb_row = agencies[agencies.index("World Bank"):][:400]
+    assert "<td class=\"num\">1</td>" in wb_row and "33" in wb_row
+
+
+def test_focal_points_see_what_their_agency_owes_and_comments_waiting(db, surveys, people, auth, client):
+    version = services.save_chapter_version(surveys, people["wb"], SAMPLE_TEXT, "", 0)
+    services.add_comment(surveys, people["editor"], version, 0, "Please expand")
+    db.session.commit()
+    auth.login("author.wb@example.org")
+    html = client.get("/").get_data(as_text=True)
+    section = html[html.index("Handbook: World Bank"):]
+    assert "Chapter 3: Household surveys" in section and "Chapter 5: Remittances" in section
+    assert "Comment by Edith Editor on chapter 3" in section and "Comment waiting" in section
+    assert "Chapter 1:" not in section  # World Bank has no part in chapter 1
+    services.move_chapter(surveys, people["wb"], S.SUBMITTED)
+    db.session.commit()
+    client.post("/logout", data={"csrf_token": auth.csrf_token("/account")})
+    auth.login("editor@example.org")
+    html = client.get("/").get_data(as_text=True)
+    assert "Handbook: chapters to review" in html and "To review" in html
+
+
+def _grow(db, chapter, people, versions: int, comments: int):
+    for _ in range(versions):
+        services.save_chapter_version(chapter, people["wb"], SAMPLE_TEXT + f"\n\nExtra {chapter.latest_version_number}",
+                                      "", chapter.latest_version_number)
+    latest = services.latest_version(chapter)
+    for i in range(comments):
+        parent = services.add_comment(chapter, people["editor"], latest, i % 3, f"Comment {i}")
+        services.add_comment(chapter, people["ilo"], latest, 0, "Reply", parent)
+    db.session.commit()
+
+
+def test_board_and_chapter_page_queries_do_not_grow_with_versions_and_comments(db, surveys, people, auth, client,
+                                                                               count_queries):
+    auth.login("editor@example.org")
+    measured = []
+    for versions, comments in ((1, 1), (6, 8)):
+        _grow(db, surveys, people, versions, comments)
+        with count_queries() as board:
+            assert client.get("/handbook/").status_code == 200
+        with count_queries() as page:
+            assert client.get(f"/handbook/chapters/{surveys.id}").status_code == 200
+        measured.append((board.count, page.count))
+    assert measured[0] == measured[1], measured
+
+
+def test_pages_answer_404_for_what_does_not_exist(db, surveys, people, auth, client):
+    auth.login("editor@example.org")
+    assert client.get("/handbook/chapters/999").status_code == 404
+    assert client.get(f"/handbook/chapters/{surveys.id}/versions/3").status_code == 404
+    assert client.get(_comment_url(surveys, reply_to=999)).status_code in (404, 409)
+
+
+def test_anonymous_visitors_are_sent_to_log_in(db, handbook, client):
+    response = client.get("/handbook/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_the_programme_activity_shows_the_board_summary_and_proposes_the_draft_milestone(
+        db, handbook, people, auth, client, frozen_clock, make_user):
+    from gmgportal.handbook.models import Chapter
+    from gmgportal.programme.models import Activity
+
+    activity = next(a for a in db.session.scalars(sa.select(Activity)) if a.ref == "1.2 (1)")
+    auth.login("chair@example.org")
+    html = client.get(f"/programme/activities/{activity.id}").get_data(as_text=True)
+    assert "The handbook's chapters" in html and "9 chapters: 9 not started" in html
+    assert "Mark it done" not in html
+    writers = {}
+    for chapter in db.session.scalars(sa.select(Chapter).order_by(Chapter.number)):
+        code = chapter.lead_agency.code
+        if code not in writers:
+            writers[code] = make_user(f"writer.{len(writers)}@example.org", agency=code)
+        services.save_chapter_version(chapter, writers[code], "Draft text.", "", 0)
+        services.move_chapter(chapter, writers[code], S.SUBMITTED)
+        frozen_clock.advance(days=1)
+    db.session.commit()
+    auth.login("chair@example.org")  # nine days later: the idle session has expired
+    html = client.get(f"/programme/activities/{activity.id}").get_data(as_text=True)
+    assert "Milestone “Draft handbook” reached: every chapter has been submitted (on 21 May 2014)" in html
+    draft = next(m for m in activity.milestones if m.title == "Draft handbook")
+    link = f"/programme/activities/{activity.id}/milestones/{draft.id}/edit?done=2014-05-21"
+    assert link in html.replace("&amp;", "&")
+    assert 'value="2014-05-21"' in client.get(link).get_data(as_text=True)
+    assert "Final handbook” reached" not in html
+
+
+def test_mentions_e_mail_the_people_who_may_read_the_comment(db, surveys, people, mail_outbox):
+    version = services.save_chapter_version(surveys, people["wb"], SAMPLE_TEXT, "", 0)
+    db.session.commit()
+    services.add_comment(surveys, people["wb"], version, 1,
+                         "@Editor, please check. @focal.iom cannot see this; me@author.wb is not a mention; "
+                         "@author.wb is me.")
+    db.session.commit()
+    assert [m["To"] for m in mail_outbox] == ["editor@example.org"]
+    assert "Wanda Bank (World Bank) mentioned you" in mail_outbox[0].get_content()
+    assert f"/handbook/chapters/{surveys.id}#comment-" in mail_outbox[0].get_content()
