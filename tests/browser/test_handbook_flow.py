@@ -177,7 +177,7 @@ def test_handbook_from_a_word_draft_through_review_and_conflict_to_a_published_e
     expect(page.locator("h1")).to_have_text(re.compile(r"^Compile the handbook \(job \d+\)$"))
     expect(page.locator("#job-progress")).to_be_visible()
     expect(page.locator("[data-job-tag]")).to_have_text("Done", timeout=60_000)
-    expect(page.locator("#job-message")).to_contain_text("handbook-edition-1.pdf is ready to download")
+    expect(page.locator("#job-message")).to_contain_text("handbook-edition-1.pdf is ready to download", timeout=30_000)
     check_a11y(page)
     screenshot(page, "handbook-compile-job")
     page.goto(f"{live_server.url}/handbook/editions")

@@ -88,7 +88,7 @@ def test_chair_exports_the_audit_log_watching_the_bar_and_downloads_it(
     page.get_by_role("link", name="Export the audit log as CSV").click()
     assert page.url == job_url
     expect(page.locator("[data-job-tag]")).to_have_text("Done", timeout=30_000)
-    expect(page.locator("#job-message")).to_contain_text("is ready to download")
+    expect(page.locator("#job-message")).to_contain_text("is ready to download", timeout=30_000)
     assert bar.get_attribute("value") == "100"
     expect(page.get_by_role("button", name="Retry the job")).to_be_hidden()
     expect(page.get_by_role("link", name="Cancel the job")).to_be_hidden()
