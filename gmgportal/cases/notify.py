@@ -1,7 +1,7 @@
 """E-mails of the call: registration links, reviewer lists, decisions. Sent after the commit."""
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
 
 from gmgportal.auth.models import User
 from gmgportal.cases.models import Assignment, Call, Decision, ReviewState
@@ -9,8 +9,12 @@ from gmgportal.core.mail import send_mail
 
 
 def portal_url(endpoint: str, **values) -> str:
+    """A link at PORTAL_URL (the address people use), from a request, a job or the command line."""
     base = current_app.config["PORTAL_URL"].rstrip("/")
-    return base + url_for(endpoint, **values)
+    if has_request_context():
+        return base + url_for(endpoint, **values)
+    with current_app.test_request_context(base_url=base):
+        return base + url_for(endpoint, **values)
 
 
 def confirmation_mail(email: str, name: str, token: str) -> None:
