@@ -419,8 +419,12 @@ def can_review(user: User, assignment: Assignment) -> bool:
 
 
 def review_for(assignment: Assignment) -> Review:
-    """The assignment's review, started (in memory) if there is none yet."""
-    return assignment.review or Review(assignment=assignment, state=ReviewState.DRAFT)
+    """The assignment's review, started (and added to the session) if there is none yet."""
+    if assignment.review is None:
+        review = Review(state=ReviewState.DRAFT)
+        db.session.add(review)
+        assignment.review = review
+    return assignment.review
 
 
 @dataclass
@@ -433,10 +437,10 @@ class ReviewData:
 
 def save_review(assignment: Assignment, data: ReviewData, submit: bool = False) -> Review:
     """Save a draft or submit; a submitted review is locked. Scores must lie in their criterion's range."""
-    review = review_for(assignment)
-    if review.state == ReviewState.SUBMITTED:
+    state = assignment.review.state if assignment.review is not None else ReviewState.DRAFT
+    if state == ReviewState.SUBMITTED:
         raise Refused("This review was submitted and is locked. A chair can unlock it if it must change.")
-    if review.state == ReviewState.CONFLICT:
+    if state == ReviewState.CONFLICT:
         raise Refused("You declared a conflict of interest with this case; it cannot be reviewed by you.")
     criteria = assignment.submission.call.criteria
     known = {c.id for c in criteria}
@@ -455,7 +459,7 @@ def save_review(assignment: Assignment, data: ReviewData, submit: bool = False) 
             raise Invalid("To submit, score every criterion. Missing: " + ", ".join(missing) + ".")
         if not data.recommendation:
             raise Invalid("To submit, choose a recommendation.", field="recommendation")
-    db.session.add(review)
+    review = review_for(assignment)
     by_criterion = {s.criterion_id: s for s in review.scores}
     for criterion in criteria:
         score = data.scores.get(criterion.id)
@@ -483,11 +487,10 @@ def unlock_review(review: Review) -> None:
 
 
 def declare_review_conflict(assignment: Assignment, reason: str) -> Review:
-    review = review_for(assignment)
-    if review.state == ReviewState.SUBMITTED:
+    if assignment.review is not None and assignment.review.state == ReviewState.SUBMITTED:
         raise Refused("This review was submitted; ask a chair to unlock it before declaring a conflict.")
+    review = review_for(assignment)
     review.state, review.conflict_reason = ReviewState.CONFLICT, reason.strip()[:500]
-    db.session.add(review)
     declare_conflict(assignment.reviewer, assignment.submission, reason)
     return review
 
