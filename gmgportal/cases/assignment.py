@@ -59,12 +59,16 @@ def build_problem(call: Call, report: Callable[[float, str], None] = lambda p, m
     scores = matching.similarity([reviewer_text(profiles.get(u.id)) for u in reviewers],
                                  [case_text(c) for c in cases])
     report(15, "Scored every reviewer against every case")
-    forbidden = set()
+    row_of = {u.id: r for r, u in enumerate(reviewers)}
+    col_of = {case.id: c for c, case in enumerate(cases)}
+    forbidden = {(row_of[u], col_of[c]) for u, c in explicit if u in row_of and c in col_of}
+    forbidden.update((row_of[a.reviewer_id], c) for c, case in enumerate(cases) for a in case.assignments
+                     if a.reviewer_id in row_of)
+    by_agency: dict[int, list[int]] = {}
     for r, user in enumerate(reviewers):
-        for c, case in enumerate(cases):
-            if ((user.id, case.id) in explicit or (case.agency_id is not None and case.agency_id == user.agency_id)
-                    or any(a.reviewer_id == user.id for a in case.assignments)):
-                forbidden.add((r, c))
+        by_agency.setdefault(user.agency_id, []).append(r)
+    forbidden.update((r, c) for c, case in enumerate(cases) if case.agency_id is not None
+                     for r in by_agency.get(case.agency_id, []))
     caps = [max(call.max_load - loads.get(u.id, 0), 0) for u in reviewers]
     needs = [max(call.reviewers_per_case - len(c.assignments), 0) for c in cases]
     problem = matching.Problem(scores, caps, needs, forbidden)

@@ -111,14 +111,19 @@ def even_load_bounds(caps: list[int], total: int) -> tuple[list[int], list[int]]
     return lower, upper
 
 
-def _solve(problem: Problem, lower: list[int], upper: list[int]) -> Optional[list[tuple[int, int]]]:
-    pairs = [(r, c) for r in range(problem.n_reviewers) for c in range(problem.n_cases)
-             if (r, c) not in problem.forbidden and problem.caps[r] > 0 and problem.needs[c] > 0]
-    if not pairs:
-        return [] if sum(problem.needs) == 0 else None
-    rows = np.array([p[0] for p in pairs])
-    cols = np.array([p[1] for p in pairs])
-    n = len(pairs)
+def _allowed(problem: Problem) -> np.ndarray:
+    """R x C booleans: the pairs that may be assigned at all."""
+    allowed = np.ones((problem.n_reviewers, problem.n_cases), dtype=bool)
+    for r, c in problem.forbidden:
+        allowed[r, c] = False
+    allowed[np.array(problem.caps) <= 0, :] = False
+    allowed[:, np.array(problem.needs) <= 0] = False
+    return allowed
+
+
+def _solve_lp(problem: Problem, rows: np.ndarray, cols: np.ndarray, lower, upper):
+    """The LP over the pairs (rows[i], cols[i]); returns (x, case duals, reviewer duals) or None if infeasible."""
+    n = len(rows)
     index = np.arange(n)
     per_case = sparse.csr_matrix((np.ones(n), (cols, index)), shape=(problem.n_cases, n))
     per_reviewer = sparse.csr_matrix((np.ones(n), (rows, index)), shape=(problem.n_reviewers, n))
@@ -130,15 +135,54 @@ def _solve(problem: Problem, lower: list[int], upper: list[int]) -> Optional[lis
                      A_eq=per_case, b_eq=needs, bounds=(0, 1), method="highs")
     if result.status != 0 or result.x is None:
         return None
-    if np.any((result.x > 1e-6) & (result.x < 1 - 1e-6)):  # never expected; solve as an integer programme
-        result = milp(cost, constraints=[LinearConstraint(per_case, needs, needs),
-                                         LinearConstraint(per_reviewer, np.array(lower, float),
-                                                          np.array(upper, float))],
-                      integrality=np.ones(n), bounds=Bounds(0, 1), options={"mip_rel_gap": 0})
-        if result.status != 0 or result.x is None:
+    x = result.x
+    if np.any((x > 1e-6) & (x < 1 - 1e-6)):  # never expected; solve as an integer programme
+        exact = milp(cost, constraints=[LinearConstraint(per_case, needs, needs),
+                                        LinearConstraint(per_reviewer, np.array(lower, float),
+                                                         np.array(upper, float))],
+                     integrality=np.ones(n), bounds=Bounds(0, 1), options={"mip_rel_gap": 0})
+        if exact.status != 0 or exact.x is None:
             return None
-    chosen = np.flatnonzero(result.x > 0.5)
-    return [pairs[i] for i in chosen]
+        return exact.x, None, None
+    duals_reviewer = result.ineqlin.marginals[: problem.n_reviewers] - result.ineqlin.marginals[problem.n_reviewers:]
+    return x, result.eqlin.marginals, duals_reviewer
+
+
+CANDIDATES_PER_CASE = 12
+
+
+def _solve(problem: Problem, lower: list[int], upper: list[int]) -> Optional[list[tuple[int, int]]]:
+    """Exact LP optimum by column generation: start from each case's best candidates, add every left-out
+    pair whose reduced cost shows it could improve the total, until none can (then the optimum of the
+    restricted problem is the optimum of the whole). Infeasible restricted problems fall back to all pairs."""
+    allowed = _allowed(problem)
+    if not allowed.any():
+        return [] if sum(problem.needs) == 0 else None
+    masked = np.where(allowed, problem.scores, -np.inf)
+    keep = min(problem.n_reviewers, CANDIDATES_PER_CASE)
+    top = np.argsort(-masked, axis=0, kind="stable")[:keep]
+    active = np.zeros_like(allowed)
+    active[top, np.arange(problem.n_cases)[None, :]] = True
+    active &= allowed
+    while True:
+        rows, cols = np.nonzero(active)
+        solved = _solve_lp(problem, rows, cols, lower, upper)
+        if solved is None:
+            if active.sum() == allowed.sum():
+                return None
+            active = allowed.copy()
+            continue
+        x, duals_case, duals_reviewer = solved
+        if duals_case is None or active.sum() == allowed.sum():
+            break
+        # Reduced cost of a left-out pair (cost -score): negative means it would improve the total.
+        reduced = -problem.scores - duals_case[None, :] - duals_reviewer[:, None]
+        improving = allowed & ~active & (reduced < -1e-9)
+        if not improving.any():
+            break
+        active |= improving
+    chosen = np.flatnonzero(x > 0.5)
+    return [(int(rows[i]), int(cols[i])) for i in chosen]
 
 
 def optimal_assignment(problem: Problem, report: Callable[[float, str], None] = lambda p, m: None

@@ -23,19 +23,27 @@ DISAGREEMENT_POINTS = 25.0  # a spread of 25 points out of 100, or both accept a
 
 def weighted_score(review: Review, criteria: list[Criterion]) -> Optional[float]:
     """The review's scores weighted and scaled to 0–100 (each criterion's range mapped to 0–1)."""
-    total_weight = sum(c.weight for c in criteria)
-    if not criteria or total_weight <= 0:
-        return None
-    by_id = {s.criterion_id: s.score for s in review.scores}
-    if any(c.id not in by_id for c in criteria):
-        return None
-    value = sum(c.weight * (by_id[c.id] - c.min_score) / (c.max_score - c.min_score) for c in criteria)
-    return round(100 * value / total_weight, 1)
+    return score_from({s.criterion_id: s.score for s in review.scores}, criteria)
+
+
+@dataclass
+class CaseRow:
+    """What the ranking shows of a case (read as plain columns: thousands of cases stay fast)."""
+
+    id: int
+    title: str
+    agency_code: Optional[str]
+    outcome: Optional[Outcome]
+    released_at: Optional[dt.datetime]
+
+    @property
+    def ref(self) -> str:
+        return f"Case {self.id}"
 
 
 @dataclass
 class CaseResult:
-    submission: Submission
+    case: CaseRow
     scores: list[float] = field(default_factory=list)
     recommendations: list[Recommendation] = field(default_factory=list)
     assigned: int = 0
@@ -59,41 +67,68 @@ class CaseResult:
 
     @property
     def outcome(self) -> Optional[Outcome]:
-        return self.submission.decision.outcome if self.submission.decision else None
+        return self.case.outcome
 
 
-def _cases(call: Call):
+def _cases(call: Call) -> list[Submission]:
+    """Submitted cases with every review and reviewer loaded (for the export of every review)."""
     return list(db.session.scalars(
         sa.select(Submission).where(Submission.call_id == call.id, Submission.status == SubmissionStatus.SUBMITTED)
-        .options(selectinload(Submission.assignments).selectinload(Assignment.review),
-                 selectinload(Submission.assignments).selectinload(Assignment.reviewer),
-                 selectinload(Submission.decision), selectinload(Submission.agency))
+        .options(selectinload(Submission.assignments).selectinload(Assignment.review).selectinload(Review.scores),
+                 selectinload(Submission.assignments).selectinload(Assignment.reviewer))
         .order_by(Submission.id)))
 
 
+def score_from(by_criterion: dict[int, int], criteria: list[Criterion]) -> Optional[float]:
+    total_weight = sum(c.weight for c in criteria)
+    if not criteria or total_weight <= 0 or any(c.id not in by_criterion for c in criteria):
+        return None
+    value = sum(c.weight * (by_criterion[c.id] - c.min_score) / (c.max_score - c.min_score) for c in criteria)
+    return round(100 * value / total_weight, 1)
+
+
 def case_results(call: Call) -> list[CaseResult]:
+    """Every submitted case with its submitted reviews' weighted scores: three queries whatever the numbers."""
+    from gmgportal.auth.models import Agency
+    from gmgportal.cases.models import Decision, ReviewScore
+
     criteria = list(call.criteria)
-    results = []
-    for submission in _cases(call):
-        result = CaseResult(submission, assigned=len(submission.assignments))
-        for assignment in sorted(submission.assignments, key=lambda a: a.id):
-            review = assignment.review
-            if review is None or review.state != ReviewState.SUBMITTED:
-                continue
-            score = weighted_score(review, criteria)
-            if score is not None:
-                result.scores.append(score)
-            if review.recommendation:
-                result.recommendations.append(review.recommendation)
-        results.append(result)
-    return results
+    cases = db.session.execute(
+        sa.select(Submission.id, Submission.title, Agency.code, Decision.outcome, Decision.released_at)
+        .outerjoin(Agency, Agency.id == Submission.agency_id).outerjoin(Decision, Decision.submission_id == Submission.id)
+        .where(Submission.call_id == call.id, Submission.status == SubmissionStatus.SUBMITTED).order_by(Submission.id))
+    results = {row[0]: CaseResult(CaseRow(*row)) for row in cases}
+    reviews = db.session.execute(
+        sa.select(Assignment.submission_id, Review.id, Review.state, Review.recommendation)
+        .join(Submission, Submission.id == Assignment.submission_id).outerjoin(Review, Review.assignment_id == Assignment.id)
+        .where(Submission.call_id == call.id).order_by(Assignment.id))
+    scores: dict[int, dict[int, int]] = {}
+    for review_id, criterion_id, score in db.session.execute(
+            sa.select(ReviewScore.review_id, ReviewScore.criterion_id, ReviewScore.score)
+            .join(Review, Review.id == ReviewScore.review_id).join(Assignment, Assignment.id == Review.assignment_id)
+            .join(Submission, Submission.id == Assignment.submission_id)
+            .where(Submission.call_id == call.id, Review.state == ReviewState.SUBMITTED)):
+        scores.setdefault(review_id, {})[criterion_id] = score
+    for submission_id, review_id, state, recommendation in reviews:
+        result = results.get(submission_id)
+        if result is None:
+            continue
+        result.assigned += 1
+        if state != ReviewState.SUBMITTED:
+            continue
+        value = score_from(scores.get(review_id, {}), criteria)
+        if value is not None:
+            result.scores.append(value)
+        if recommendation:
+            result.recommendations.append(recommendation)
+    return list(results.values())
 
 
 RANKING_SORTS = {
     "mean": lambda r: r.mean,
     "spread": lambda r: r.spread,
-    "title": lambda r: r.submission.title.lower(),
-    "case": lambda r: r.submission.id,
+    "title": lambda r: r.case.title.lower(),
+    "case": lambda r: r.case.id,
     "done": lambda r: r.done,
     "decision": lambda r: r.outcome.value if r.outcome else None,
 }
@@ -119,7 +154,7 @@ class RankingFilters:
             return False
         if self.decision not in ("", "undecided") and (row.outcome is None or row.outcome.value != self.decision):
             return False
-        return not self.text or self.text.lower() in row.submission.title.lower()
+        return not self.text or self.text.lower() in row.case.title.lower()
 
     def as_args(self) -> dict:
         args = {"disagreement": "1" if self.disagreement else None, "decision": self.decision or None,
@@ -130,14 +165,16 @@ class RankingFilters:
 def ranking_table(call: Call, rows: list[CaseResult]) -> Table:
     """One row per review (every review of the ranked cases), with the case's mean: for chairs only."""
     criteria = list(call.criteria)
+    full = {s.id: s for s in _cases(call)}
     header = (["Case", "Title", "Mean (0-100)", "Spread", "Disagreement", "Decision", "Reviewer", "Review state",
                "Review score (0-100)"] + [c.name for c in criteria]
               + ["Recommendation", "Comments for the authors", "Confidential comments for the chairs"])
     table = Table(header, title="Ranking")
     for row in rows:
-        base = [row.submission.id, row.submission.title, row.mean, row.spread, "yes" if row.disagreement else "no",
+        submission = full[row.case.id]
+        base = [row.case.id, row.case.title, row.mean, row.spread, "yes" if row.disagreement else "no",
                 row.outcome.label if row.outcome else ""]
-        for assignment in sorted(row.submission.assignments, key=lambda a: a.id):
+        for assignment in sorted(submission.assignments, key=lambda a: a.id):
             review = assignment.review
             cells = [assignment.reviewer.name, review.state.label if review else "Not started",
                      weighted_score(review, criteria) if review else None]
@@ -145,7 +182,7 @@ def ranking_table(call: Call, rows: list[CaseResult]) -> Table:
             cells += [review.recommendation.label if review and review.recommendation else "",
                       review.comments_for_authors if review else "", review.confidential_comments if review else ""]
             table.rows.append(base + cells)
-        if not row.submission.assignments:
+        if not submission.assignments:
             table.rows.append(base + [""] * (len(header) - len(base)))
     return table
 

@@ -118,6 +118,14 @@ def external_agency() -> Agency:
     return agency
 
 
+def organisation_of(user: User) -> str:
+    """The organisation a new case is from: the registered one for outside people, else the agency's name."""
+    if is_external(user):
+        account = db.session.scalar(sa.select(SubmitterAccount).where(SubmitterAccount.user_id == user.id))
+        return account.organisation if account else ""
+    return user.agency.name
+
+
 def is_external(user: User) -> bool:
     return user.agency is not None and user.agency.code == EXTERNAL_AGENCY_CODE
 

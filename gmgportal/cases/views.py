@@ -194,7 +194,7 @@ def new_submission(slug: str):
     form = SubmissionForm()
     if not form.is_submitted():
         form.contact_email.data = current_user.email
-        form.organisation.data = current_user.agency.name if not services.is_external(current_user) else ""
+        form.organisation.data = services.organisation_of(current_user)
     status = 200
     if form.validate_on_submit():
         submission, status = _save_submission(form, lambda data, files: services.create_submission(
@@ -523,8 +523,9 @@ def ranking(slug: str):
     call = _call_or_404(slug)
     filters = results.RankingFilters.parse(request.args)
     sort = Sort.parse(request.args, results.RANKING_SORTS, default="mean", default_descending=True)
-    rows = sort.apply([r for r in results.case_results(call) if filters.keep(r)], results.RANKING_SORTS)
-    accepted = sum(1 for r in results.case_results(call) if r.outcome == Outcome.ACCEPT)
+    every = results.case_results(call)
+    rows = sort.apply([r for r in every if filters.keep(r)], results.RANKING_SORTS)
+    accepted = sum(1 for r in every if r.outcome == Outcome.ACCEPT)
     return render_template("cases/ranking.html", call=call, rows=rows, sort=sort, filters=filters,
                            args=request.args.to_dict(), form=DecisionForm(), accepted=accepted,
                            criteria=call.criteria, outcomes=list(Outcome))
@@ -579,7 +580,7 @@ def release(slug: str):
     _require_chair()
     call = _call_or_404(slug)
     form = ConfirmForm()
-    pending = [r for r in results.case_results(call) if r.submission.decision and not r.submission.decision.released_at]
+    pending = [r for r in results.case_results(call) if r.outcome and not r.case.released_at]
     if form.validate_on_submit():
         try:
             with attempt():

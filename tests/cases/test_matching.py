@@ -101,3 +101,15 @@ def test_tfidf_scores_match_expertise_to_cases():
     assert scores[0, 0] > scores[0, 1] and scores[1, 1] > scores[1, 0]
     assert np.all((scores >= 0) & (scores <= 1 + 1e-9))
     assert matching.similarity([""], ["anything"])[0, 0] == 0
+
+
+def test_column_generation_reaches_the_full_optimum(monkeypatch):
+    rng = np.random.default_rng(11)
+    problem = matching.Problem(np.round(rng.random((15, 60)), 2), [15] * 15, [3] * 60,
+                               {(int(r), int(c)) for r, c in zip(rng.integers(0, 15, 40), rng.integers(0, 60, 40))})
+    monkeypatch.setattr(matching, "CANDIDATES_PER_CASE", 100)
+    full = matching.total_score(problem, matching.optimal_assignment(problem))
+    monkeypatch.setattr(matching, "CANDIDATES_PER_CASE", 1)
+    pairs = matching.optimal_assignment(problem)
+    check(pairs, problem)
+    assert matching.total_score(problem, pairs) == pytest.approx(full, abs=1e-9)
