@@ -177,8 +177,13 @@ class Submission(Auditable, TimestampMixin, db.Model):
         """The submitter and chairs; reviewers reach a case through their review (see Assignment)."""
         return self.is_own(user) or is_chair(user)
 
+    @property
+    def decision_released(self) -> bool:
+        return self.decision is not None and self.decision.released_at is not None
+
     def can_edit(self, user: Any, at: dt.datetime) -> bool:
-        return self.is_own(user) and self.status != SubmissionStatus.WITHDRAWN and self.call.is_open(at)
+        return (self.is_own(user) and self.status != SubmissionStatus.WITHDRAWN and self.call.is_open(at)
+                and not self.decision_released)
 
     def audit_label(self) -> str:
         return self.title[:200]

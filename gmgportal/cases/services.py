@@ -202,6 +202,8 @@ def update_submission(submission: Submission, data: SubmissionData, uploads: Ite
     _check_window(submission.call)
     if submission.status == SubmissionStatus.WITHDRAWN:
         raise Refused("This case was withdrawn and cannot be changed.")
+    if submission.decision_released:
+        raise Refused("The decision on this case has been released; it can no longer be changed.")
     _apply_submission(submission, data)
     _attach(submission, uploads)
     if submission.status == SubmissionStatus.SUBMITTED:
@@ -567,11 +569,15 @@ def reviewer_assignments(user: User, call: Call | None = None) -> list[Assignmen
 def decide_case(submission: Submission, outcome: Outcome, note: str, chair: User) -> Decision:
     if submission.status != SubmissionStatus.SUBMITTED:
         raise Refused(f"{submission.ref} is {submission.status.label.lower()}; only submitted cases are decided.")
-    decision = submission.decision or Decision(submission=submission)
-    if decision.released_at is not None:
+    if submission.decision_released:
         raise Refused(f"The decision on {submission.ref} has been released and cannot change.")
-    decision.outcome, decision.note, decision.decided_by_id = outcome, note.strip(), chair.id
-    db.session.add(decision)
+    chair_id = chair.id
+    decision = submission.decision
+    if decision is None:
+        decision = Decision(outcome=outcome, note=note.strip(), decided_by_id=chair_id)
+        db.session.add(decision)
+        submission.decision = decision
+    decision.outcome, decision.note, decision.decided_by_id = outcome, note.strip(), chair_id
     db.session.flush()
     return decision
 

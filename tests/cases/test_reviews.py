@@ -246,3 +246,19 @@ def test_decisions_bulk_release_by_chair_only_with_author_comments_only(app, cli
     auth.login(case.submitter.email)
     page = client.get(f"/cases/submissions/{case.id}").get_data(as_text=True)
     assert "Accepted" in page and "Public praise" in page and "Private doubts" not in page and "Alice" not in page
+
+
+def test_a_case_with_a_released_decision_cannot_change(call, reviewed, chair, db):
+    from gmgportal.cases.models import Outcome
+    from gmgportal.core import clock
+    from gmgportal.core.errors import Refused
+
+    case, people, assignments = reviewed
+    services.decide_case(case, Outcome.REJECT, "", chair)
+    services.release_decisions(call)
+    db.session.commit()
+    assert not case.can_edit(case.submitter, clock.now())
+    with pytest.raises(Refused, match="released"):
+        services.update_submission(case, services.SubmissionData(title="New"))
+    with pytest.raises(Refused, match="released"):
+        services.decide_case(case, Outcome.ACCEPT, "", chair)
