@@ -153,14 +153,16 @@ def confirm_proposal(proposal: AssignmentProposal) -> list[Assignment]:
     if proposal.status != ProposalStatus.PROPOSED:
         raise Refused(f"This proposal was already {proposal.status.value}.")
     users = {u.id: u for u in db.session.scalars(sa.select(User).where(
-        User.id.in_({row[0] for row in proposal.pairs})))}
+        User.id.in_({row[0] for row in proposal.pairs})).options(selectinload(User.agency)))}
     cases = {s.id: s for s in db.session.scalars(sa.select(Submission).where(
         Submission.id.in_({row[1] for row in proposal.pairs})).options(selectinload(Submission.assignments)))}
     made = []
+    explicit, loads = services.explicit_conflicts(proposal.call_id), services.current_loads(proposal.call_id)
     for reviewer_id, case_id, score in proposal.pairs:
         if reviewer_id not in users or case_id not in cases:
             raise Refused("A reviewer or case of this proposal no longer exists; run the assignment again.")
-        made.append(services.assign_reviewer(cases[case_id], users[reviewer_id], score, automatic=True))
+        made.append(services.assign_reviewer(cases[case_id], users[reviewer_id], score, automatic=True,
+                                             explicit=explicit, loads=loads))
     proposal.status = ProposalStatus.CONFIRMED
     db.session.flush()
     by_reviewer: dict[int, list[Assignment]] = {}

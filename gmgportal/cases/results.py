@@ -124,6 +124,42 @@ def case_results(call: Call) -> list[CaseResult]:
     return list(results.values())
 
 
+@dataclass
+class Page:
+    """One page of an already sorted list, with what the pagination macro needs."""
+
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @classmethod
+    def of(cls, rows: list, page: int, per_page: int = 50) -> "Page":
+        pages = max(1, -(-len(rows) // per_page))
+        page = min(max(page, 1), pages)
+        return cls(rows[(page - 1) * per_page: page * per_page], page, per_page, len(rows))
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
 RANKING_SORTS = {
     "mean": lambda r: r.mean,
     "spread": lambda r: r.spread,

@@ -365,15 +365,30 @@ def declared_pairs(call_id: int) -> set[tuple[int, int]]:
         .where(Submission.call_id == call_id))}
 
 
-def conflict_reason(user: User, submission: Submission) -> Optional[str]:
-    """Why `user` may not review `submission`, or None."""
+def conflict_reason(user: User, submission: Submission,
+                    explicit: dict[tuple[int, int], str] | None = None) -> Optional[str]:
+    """Why `user` may not review `submission`, or None. `explicit` (from `explicit_conflicts`) saves the
+    queries when many pairs are checked at once."""
     if submission.agency_id is not None and submission.agency_id == user.agency_id:
         return f"{user.name} belongs to {user.agency.code}, the agency that submitted this case."
-    if (user.id, submission.id) in authorship_pairs(submission.call_id, [user.id]):
+    if explicit is None:
+        explicit = explicit_conflicts(submission.call_id, [user.id])
+    kind = explicit.get((user.id, submission.id))
+    if kind == "author":
         return f"{user.name} is an author of this case."
-    if (user.id, submission.id) in declared_pairs(submission.call_id):
+    if kind == "declared":
         return f"{user.name} declared a conflict of interest with this case."
     return None
+
+
+def explicit_conflicts(call_id: int, user_ids: Iterable[int] | None = None) -> dict[tuple[int, int], str]:
+    """(user id, case id) -> "author" or "declared", for the call's cases."""
+    found = {pair: "declared" for pair in declared_pairs(call_id)}
+    found.update({pair: "author" for pair in authorship_pairs(call_id, user_ids)})
+    if user_ids is not None:
+        wanted = set(user_ids)
+        found = {pair: kind for pair, kind in found.items() if pair[0] in wanted}
+    return found
 
 
 def current_loads(call_id: int) -> dict[int, int]:
@@ -384,24 +399,31 @@ def current_loads(call_id: int) -> dict[int, int]:
 
 
 def assign_reviewer(submission: Submission, reviewer: User, match_score: float | None = None,
-                    automatic: bool = False) -> Assignment:
-    """Assign by hand (or confirm one automatic pair): refuses conflicts, repeats and loads over the cap."""
+                    automatic: bool = False, explicit: dict | None = None,
+                    loads: dict[int, int] | None = None) -> Assignment:
+    """Assign by hand (or confirm one automatic pair): refuses conflicts, repeats and loads over the cap.
+
+    Callers assigning many pairs pass `explicit` (explicit_conflicts) and `loads` (current_loads, kept
+    up to date here) so that each pair costs no query."""
     call = submission.call
     if submission.status != SubmissionStatus.SUBMITTED:
         raise Refused(f"{submission.ref} is not submitted ({submission.status.label.lower()}); it cannot be assigned.")
     if not reviewer.has_role(Role.REVIEWER):
         raise Refused(f"{reviewer.name} is not a reviewer.", field="reviewer_id")
-    reason = conflict_reason(reviewer, submission)
+    reason = conflict_reason(reviewer, submission, explicit)
     if reason:
         raise Refused(f"Conflict of interest: {reason}", field="reviewer_id")
     if any(a.reviewer_id == reviewer.id for a in submission.assignments):
         raise Refused(f"{reviewer.name} already reviews {submission.ref}.", field="reviewer_id")
-    if current_loads(call.id).get(reviewer.id, 0) >= call.max_load:
+    loads = current_loads(call.id) if loads is None else loads
+    if loads.get(reviewer.id, 0) >= call.max_load:
         raise Refused(f"{reviewer.name} already has {call.max_load} cases, the most a reviewer may have.",
                       field="reviewer_id")
     assignment = Assignment(submission=submission, reviewer=reviewer, match_score=match_score, automatic=automatic)
     db.session.add(assignment)
-    db.session.flush()
+    loads[reviewer.id] = loads.get(reviewer.id, 0) + 1
+    if explicit is None:  # one pair at a time (many pairs: the caller flushes once)
+        db.session.flush()
     return assignment
 
 

@@ -526,7 +526,8 @@ def ranking(slug: str):
     every = results.case_results(call)
     rows = sort.apply([r for r in every if filters.keep(r)], results.RANKING_SORTS)
     accepted = sum(1 for r in every if r.outcome == Outcome.ACCEPT)
-    return render_template("cases/ranking.html", call=call, rows=rows, sort=sort, filters=filters,
+    page = results.Page.of(rows, request.args.get("page", 1, type=int) or 1)
+    return render_template("cases/ranking.html", call=call, rows=page.items, page=page, sort=sort, filters=filters,
                            args=request.args.to_dict(), form=DecisionForm(), accepted=accepted,
                            criteria=call.criteria, outcomes=list(Outcome))
 

@@ -262,3 +262,10 @@ def test_a_case_with_a_released_decision_cannot_change(call, reviewed, chair, db
         services.update_submission(case, services.SubmissionData(title="New"))
     with pytest.raises(Refused, match="released"):
         services.decide_case(case, Outcome.ACCEPT, "", chair)
+
+
+def test_ranking_pages_hold_fifty_rows_with_the_total():
+    page = results.Page.of(list(range(120)), 3)
+    assert (page.items, page.pages, page.total, page.has_prev, page.has_next) == (list(range(100, 120)), 3, 120,
+                                                                                 True, False)
+    assert results.Page.of([], 5).page == 1
