@@ -88,37 +88,39 @@ def score_from(by_criterion: dict[int, int], criteria: list[Criterion]) -> Optio
 
 
 def case_results(call: Call) -> list[CaseResult]:
-    """Every submitted case with its submitted reviews' weighted scores: three queries whatever the numbers."""
+    """Every submitted case with its submitted reviews' weighted scores: two queries whatever the numbers
+    (the weighting is summed in the database, one row per review)."""
     from gmgportal.auth.models import Agency
     from gmgportal.cases.models import Decision, ReviewScore
 
     criteria = list(call.criteria)
+    total_weight = sum(c.weight for c in criteria)
     cases = db.session.execute(
         sa.select(Submission.id, Submission.title, Agency.code, Decision.outcome, Decision.released_at)
         .outerjoin(Agency, Agency.id == Submission.agency_id).outerjoin(Decision, Decision.submission_id == Submission.id)
         .where(Submission.call_id == call.id, Submission.status == SubmissionStatus.SUBMITTED).order_by(Submission.id))
     results = {row[0]: CaseResult(CaseRow(*row)) for row in cases}
+    fraction = (Criterion.weight * (ReviewScore.score - Criterion.min_score)
+                / sa.func.nullif(Criterion.max_score - Criterion.min_score, 0))
+    weighted = (sa.select(ReviewScore.review_id.label("review_id"), sa.func.sum(fraction).label("value"),
+                          sa.func.count(ReviewScore.id).label("scored"))
+                .join(Criterion, Criterion.id == ReviewScore.criterion_id)
+                .where(Criterion.call_id == call.id).group_by(ReviewScore.review_id).subquery())
     reviews = db.session.execute(
-        sa.select(Assignment.submission_id, Review.id, Review.state, Review.recommendation)
-        .join(Submission, Submission.id == Assignment.submission_id).outerjoin(Review, Review.assignment_id == Assignment.id)
+        sa.select(Assignment.submission_id, Review.state, Review.recommendation, weighted.c.value, weighted.c.scored)
+        .join(Submission, Submission.id == Assignment.submission_id)
+        .outerjoin(Review, Review.assignment_id == Assignment.id)
+        .outerjoin(weighted, weighted.c.review_id == Review.id)
         .where(Submission.call_id == call.id).order_by(Assignment.id))
-    scores: dict[int, dict[int, int]] = {}
-    for review_id, criterion_id, score in db.session.execute(
-            sa.select(ReviewScore.review_id, ReviewScore.criterion_id, ReviewScore.score)
-            .join(Review, Review.id == ReviewScore.review_id).join(Assignment, Assignment.id == Review.assignment_id)
-            .join(Submission, Submission.id == Assignment.submission_id)
-            .where(Submission.call_id == call.id, Review.state == ReviewState.SUBMITTED)):
-        scores.setdefault(review_id, {})[criterion_id] = score
-    for submission_id, review_id, state, recommendation in reviews:
+    for submission_id, state, recommendation, value, scored in reviews:
         result = results.get(submission_id)
         if result is None:
             continue
         result.assigned += 1
         if state != ReviewState.SUBMITTED:
             continue
-        value = score_from(scores.get(review_id, {}), criteria)
-        if value is not None:
-            result.scores.append(value)
+        if value is not None and scored == len(criteria) and total_weight > 0:
+            result.scores.append(round(100 * float(value) / total_weight, 1))
         if recommendation:
             result.recommendations.append(recommendation)
     return list(results.values())
