@@ -54,3 +54,14 @@ def decision_mail(decision: Decision, assignments: list[Assignment]) -> None:
               f"Dear {submission.submitter.name},\n\nThe chairs have decided on your case study "
               f"“{submission.title}”: {decision.outcome.label}.{note}\n\nComments from the reviewers:\n\n{blocks}\n\n"
               f"Your submission: {portal_url('cases.submission', submission_id=submission.id)}\n")
+
+
+def reminder_mail(reviewer: User, call: Call, assignments: list[Assignment], late: bool) -> None:
+    from gmgportal.cases.services import due_text
+
+    lines = "\n".join(f"- {a.submission.ref}: {a.submission.title}" for a in assignments)
+    when = f"were due on {due_text(call)}" if late else f"are due by {due_text(call)}"
+    send_mail([reviewer.email], f"Reminder: {len(assignments)} review{'s' if len(assignments) != 1 else ''} "
+                                f"{'overdue' if late else 'due soon'}",
+              f"Dear {reviewer.name},\n\nThese reviews {when}:\n\n{lines}\n\nYour list: "
+              f"{portal_url('cases.my_reviews')}\n")

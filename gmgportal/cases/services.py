@@ -630,3 +630,23 @@ def today() -> dt.date:
 
 def due_text(call: Call) -> str:
     return format_date(call.review_due) if call.review_due else "the date the chairs set"
+
+
+def send_review_reminders(call: Call, on: dt.date) -> int:
+    """E-mail every reviewer with open reviews of the call (due date passed or within 7 days) their list.
+    Returns how many reviewers were written to."""
+    from gmgportal.cases.notify import reminder_mail
+
+    if call.review_due is None or on < call.review_due - dt.timedelta(days=7):
+        raise Refused("Reminders go out from 7 days before the reviews are due; no due date is near.")
+    open_by_reviewer: dict[int, list[Assignment]] = {}
+    for assignment in db.session.scalars(
+            sa.select(Assignment).join(Assignment.submission).where(Submission.call_id == call.id,
+                                                                     Submission.status == SubmissionStatus.SUBMITTED)
+            .options(selectinload(Assignment.review), selectinload(Assignment.reviewer),
+                     selectinload(Assignment.submission)).order_by(Assignment.id)):
+        if assignment.review is None or assignment.review.state == ReviewState.DRAFT:
+            open_by_reviewer.setdefault(assignment.reviewer_id, []).append(assignment)
+    for assignments in open_by_reviewer.values():
+        reminder_mail(assignments[0].reviewer, call, assignments, late=on > call.review_due)
+    return len(open_by_reviewer)

@@ -553,6 +553,22 @@ def progress(slug: str):
                            today=services.today())
 
 
+@bp.post("/<slug>/reminders")
+def send_reminders(slug: str):
+    _require_chair()
+    call = _call_or_404(slug)
+    if not ConfirmForm().validate_on_submit():
+        abort_with(400, "The form's security token was missing. Reload the page and try again.")
+    try:
+        count = services.send_review_reminders(call, services.today())
+    except Refused as refusal:
+        flash(refusal.message, "error")
+        return redirect(url_for("cases.progress", slug=call.slug))
+    flash(f"Reminders sent to {count} reviewer{'s' if count != 1 else ''} with open reviews." if count
+          else "Every review is done or declined; nobody needed a reminder.", "success")
+    return redirect(url_for("cases.progress", slug=call.slug))
+
+
 @bp.post("/<slug>/decisions")
 def decide(slug: str):
     _require_chair()

@@ -269,3 +269,25 @@ def test_ranking_pages_hold_fifty_rows_with_the_total():
     assert (page.items, page.pages, page.total, page.has_prev, page.has_next) == (list(range(100, 120)), 3, 120,
                                                                                  True, False)
     assert results.Page.of([], 5).page == 1
+
+
+def test_chair_reminds_reviewers_with_open_reviews_near_and_after_the_due_date(app, client, auth, call, reviewed,
+                                                                              chair, frozen_clock, db):
+    case, (alice, bob, carol), assignments = reviewed
+    services.save_review(assignments[0], services.ReviewData({c.id: c.max_score for c in call.criteria},
+                                                             recommendation="accept"), submit=True)
+    db.session.commit()
+    auth.login(chair.email)
+    progress = f"/cases/{call.slug}/progress"
+    response = client.post(f"/cases/{call.slug}/reminders", data={"csrf_token": auth.csrf_token(progress)},
+                           follow_redirects=True)
+    assert "from 7 days before" in response.get_data(as_text=True)
+    frozen_clock.freeze("2014-08-02")
+    response = client.post(f"/cases/{call.slug}/reminders", data={"csrf_token": auth.csrf_token(progress)},
+                           follow_redirects=True)
+    assert "Reminders sent to 2 reviewers" in response.get_data(as_text=True)
+    reminders = [m for m in app.extensions["mail_outbox"] if m["Subject"].startswith("Reminder")]
+    assert sorted(m["To"] for m in reminders) == [bob.email, carol.email]
+    assert "were due on 31 July 2014" in reminders[0].get_content()
+    page = client.get(progress).get_data(as_text=True)
+    assert "Alice" in page and "Bob" in page
