@@ -140,3 +140,24 @@ class DecisionForm(FlaskForm):
     outcome = SelectField("Decision", choices=select_choices((o.value, o.label) for o in Outcome))
     note = TextAreaField("Note for the submitters", validators=[Optional(), Length(max=5000)])
     submit = SubmitField("Record decision")
+
+
+class MeetingForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired("Enter the meeting's title."), Length(max=250)])
+    starts_on = PortalDateField("First day", validators=[InputRequired("Enter the first day.")])
+    ends_on = PortalDateField("Last day", validators=[InputRequired("Enter the last day.")])
+    venue = StringField("Venue", validators=[Optional(), Length(max=250)])
+    submit = SubmitField("Save the meeting")
+
+
+class SessionForm(FlaskForm):
+    title = StringField("Session title", validators=[DataRequired("Enter the session's title."), Length(max=250)])
+    day = PortalDateField("Day", validators=[InputRequired("Enter the day.")])
+    time = TimeField("Starts at", validators=[InputRequired("Enter the starting time, such as 09:30.")])
+    chair_name = StringField("Session chair", validators=[Optional(), Length(max=200)])
+    submit = SubmitField("Add the session")
+
+
+class PlaceForm(FlaskForm):
+    submission_id = SelectField("Accepted case", coerce=int)
+    submit = SubmitField("Place in this session")

@@ -357,3 +357,47 @@ class AssignmentProposal(TimestampMixin, db.Model):
     summary: Mapped[dict] = mapped_column(sa.JSON, default=dict)
 
     call: Mapped[Call] = relationship()
+
+
+class Meeting(Auditable, TimestampMixin, db.Model):
+    """The expert group meeting the call prepares: its sessions hold the accepted cases in order."""
+
+    __tablename__ = "case_meeting"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(sa.ForeignKey("case_call.id", ondelete="CASCADE"), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(250))
+    starts_on: Mapped[dt.date] = mapped_column(sa.Date)
+    ends_on: Mapped[dt.date] = mapped_column(sa.Date)
+    venue: Mapped[str] = mapped_column(sa.String(250), default="")
+
+    sessions: Mapped[list["MeetingSession"]] = relationship(
+        back_populates="meeting", order_by="MeetingSession.starts_at", cascade="all, delete-orphan")
+
+
+class MeetingSession(Auditable, db.Model):
+    __tablename__ = "case_meeting_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(sa.ForeignKey("case_meeting.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(250))
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    chair_name: Mapped[str] = mapped_column(sa.String(200), default="")
+
+    meeting: Mapped[Meeting] = relationship(back_populates="sessions")
+    slots: Mapped[list["SessionSlot"]] = relationship(
+        back_populates="session", order_by="SessionSlot.position", cascade="all, delete-orphan")
+
+
+class SessionSlot(db.Model):
+    """An accepted case placed in a session, in order."""
+
+    __tablename__ = "case_session_slot"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("case_meeting_session.id", ondelete="CASCADE"), index=True)
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("case_submission.id", ondelete="CASCADE"), unique=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+    session: Mapped[MeetingSession] = relationship(back_populates="slots")
+    submission: Mapped[Submission] = relationship()

@@ -607,3 +607,116 @@ def release(slug: str):
         flash(f"{count} decision{'s' if count != 1 else ''} released; each submitter gets an e-mail.", "success")
         return redirect(url_for("cases.ranking", slug=call.slug))
     return render_template("cases/release_confirm.html", call=call, form=form, pending=pending)
+
+
+# --- the meeting programme ---------------------------------------------------------
+
+def _meeting_or_404(call: Call):
+    from gmgportal.cases import meeting as meetings
+
+    return meetings.get_meeting(call) or abort_with(404, "The meeting is not set up yet.")
+
+
+@bp.get("/<slug>/meeting")
+def meeting(slug: str):
+    """The printable agenda; chairs also see the forms that build it."""
+    from gmgportal.cases import meeting as meetings
+    from gmgportal.cases.forms import MeetingForm, PlaceForm, SessionForm
+
+    call = _call_or_404(slug)
+    found = meetings.get_meeting(call)
+    if found is None and not is_chair(current_user):
+        abort_with(404, "The meeting's programme is not published yet.")
+    place_form = PlaceForm()
+    place_form.submission_id.choices = select_choices((s.id, f"{s.ref}: {s.title[:80]}")
+                                                      for s in meetings.accepted_unplaced(call))
+    return render_template("cases/meeting.html", call=call, meeting=found, meeting_form=MeetingForm(obj=found),
+                           session_form=SessionForm(), place_form=place_form,
+                           can_edit=is_chair(current_user), tz=clock.group_zone())
+
+
+@bp.post("/<slug>/meeting")
+def save_meeting(slug: str):
+    from gmgportal.cases import meeting as meetings
+    from gmgportal.cases.forms import MeetingForm
+
+    _require_chair()
+    call = _call_or_404(slug)
+    form = MeetingForm()
+    if form.validate_on_submit():
+        try:
+            with attempt():
+                meetings.save_meeting(call, form.title.data, form.starts_on.data, form.ends_on.data,
+                                      form.venue.data or "")
+        except Refused as refusal:
+            flash(refusal.message, "error")
+        else:
+            flash("Meeting saved.", "success")
+    else:
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+    return redirect(url_for("cases.meeting", slug=call.slug))
+
+
+@bp.post("/<slug>/meeting/sessions")
+def add_session(slug: str):
+    from gmgportal.cases import meeting as meetings
+    from gmgportal.cases.forms import SessionForm
+
+    _require_chair()
+    call = _call_or_404(slug)
+    found = _meeting_or_404(call)
+    form = SessionForm()
+    if form.validate_on_submit():
+        starts = dt.datetime.combine(form.day.data, form.time.data, clock.group_zone()).astimezone(dt.timezone.utc)
+        meetings.add_session(found, form.title.data, starts, form.chair_name.data or "")
+        flash(f"Session “{form.title.data.strip()}” added.", "success")
+    else:
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+    return redirect(url_for("cases.meeting", slug=call.slug))
+
+
+@bp.post("/<slug>/meeting/sessions/<int:session_id>/place")
+def place_case(slug: str, session_id: int):
+    from gmgportal.cases import meeting as meetings
+    from gmgportal.cases.forms import PlaceForm
+    from gmgportal.cases.models import MeetingSession
+
+    _require_chair()
+    call = _call_or_404(slug)
+    session = db.session.get(MeetingSession, session_id)
+    if session is None or session.meeting.call_id != call.id:
+        abort_with(404, "There is no such session in this meeting.")
+    form = PlaceForm()
+    form.submission_id.choices = select_choices((s.id, s.title) for s in meetings.accepted_unplaced(call))
+    submission = services.get_submission(request.form.get("submission_id", 0, type=int))
+    if not form.validate_on_submit() and submission is None:
+        abort_with(400, "Choose an accepted case to place.")
+    if submission is None:
+        abort_with(404, "There is no such case.")
+    try:
+        with attempt():
+            meetings.place_case(session, submission)
+    except Refused as refusal:
+        _refusal_page(refusal)
+    flash(f"{submission.ref} placed in “{session.title}”.", "success")
+    return redirect(url_for("cases.meeting", slug=call.slug))
+
+
+@bp.post("/<slug>/meeting/slots/<int:slot_id>/<any(up, down):direction>")
+def move_slot(slug: str, slot_id: int, direction: str):
+    from gmgportal.cases import meeting as meetings
+    from gmgportal.cases.models import SessionSlot
+
+    _require_chair()
+    call = _call_or_404(slug)
+    slot = db.session.get(SessionSlot, slot_id)
+    if slot is None or slot.session.meeting.call_id != call.id:
+        abort_with(404, "There is no such place in the programme.")
+    if not ConfirmForm().validate_on_submit():
+        abort_with(400, "The form's security token was missing. Reload the page and try again.")
+    try:
+        with attempt():
+            meetings.move_slot(slot, -1 if direction == "up" else 1)
+    except Refused as refusal:
+        _refusal_page(refusal)
+    return redirect(url_for("cases.meeting", slug=call.slug))

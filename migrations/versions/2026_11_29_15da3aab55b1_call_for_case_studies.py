@@ -2,7 +2,7 @@
 
 Revision ID: 15da3aab55b1
 Revises: 681269660eb4
-Create Date: 2026-11-29 04:14:48.224827
+Create Date: 2026-11-29 05:39:30.945883
 
 """
 from alembic import op
@@ -52,6 +52,19 @@ def upgrade():
     with op.batch_alter_table('case_criterion', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_criterion_call_id'), ['call_id'], unique=False)
 
+    op.create_table('case_meeting',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('call_id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=250), nullable=False),
+    sa.Column('starts_on', sa.Date(), nullable=False),
+    sa.Column('ends_on', sa.Date(), nullable=False),
+    sa.Column('venue', sa.String(length=250), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['call_id'], ['case_call.id'], name=op.f('fk_case_meeting_call_id_case_call'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_case_meeting')),
+    sa.UniqueConstraint('call_id', name=op.f('uq_case_meeting_call_id'))
+    )
     op.create_table('case_assignment_proposal',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('call_id', sa.Integer(), nullable=False),
@@ -67,6 +80,18 @@ def upgrade():
     )
     with op.batch_alter_table('case_assignment_proposal', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_assignment_proposal_call_id'), ['call_id'], unique=False)
+
+    op.create_table('case_meeting_session',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=250), nullable=False),
+    sa.Column('starts_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('chair_name', sa.String(length=200), nullable=False),
+    sa.ForeignKeyConstraint(['meeting_id'], ['case_meeting.id'], name=op.f('fk_case_meeting_session_meeting_id_case_meeting'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_case_meeting_session'))
+    )
+    with op.batch_alter_table('case_meeting_session', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_case_meeting_session_meeting_id'), ['meeting_id'], unique=False)
 
     op.create_table('case_reviewer_profile',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -206,6 +231,19 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_case_discussion_comment_author_id'), ['author_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_case_discussion_comment_submission_id'), ['submission_id'], unique=False)
 
+    op.create_table('case_session_slot',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('session_id', sa.Integer(), nullable=False),
+    sa.Column('submission_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['session_id'], ['case_meeting_session.id'], name=op.f('fk_case_session_slot_session_id_case_meeting_session'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['submission_id'], ['case_submission.id'], name=op.f('fk_case_session_slot_submission_id_case_submission'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_case_session_slot')),
+    sa.UniqueConstraint('submission_id', name=op.f('uq_case_session_slot_submission_id'))
+    )
+    with op.batch_alter_table('case_session_slot', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_case_session_slot_session_id'), ['session_id'], unique=False)
+
     op.create_table('case_submission_version',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('submission_id', sa.Integer(), nullable=False),
@@ -263,6 +301,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_case_submission_version_submission_id'))
 
     op.drop_table('case_submission_version')
+    with op.batch_alter_table('case_session_slot', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_case_session_slot_session_id'))
+
+    op.drop_table('case_session_slot')
     with op.batch_alter_table('case_discussion_comment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_case_discussion_comment_submission_id'))
         batch_op.drop_index(batch_op.f('ix_case_discussion_comment_author_id'))
@@ -298,10 +340,15 @@ def downgrade():
 
     op.drop_table('case_submission')
     op.drop_table('case_reviewer_profile')
+    with op.batch_alter_table('case_meeting_session', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_case_meeting_session_meeting_id'))
+
+    op.drop_table('case_meeting_session')
     with op.batch_alter_table('case_assignment_proposal', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_case_assignment_proposal_call_id'))
 
     op.drop_table('case_assignment_proposal')
+    op.drop_table('case_meeting')
     with op.batch_alter_table('case_criterion', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_case_criterion_call_id'))
 
