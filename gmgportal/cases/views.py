@@ -702,8 +702,8 @@ def place_case(slug: str, session_id: int):
     return redirect(url_for("cases.meeting", slug=call.slug))
 
 
-@bp.post("/<slug>/meeting/slots/<int:slot_id>/<any(up, down):direction>")
-def move_slot(slug: str, slot_id: int, direction: str):
+@bp.post("/<slug>/meeting/slots/<int:slot_id>/move")
+def move_slot(slug: str, slot_id: int):
     from gmgportal.cases import meeting as meetings
     from gmgportal.cases.models import SessionSlot
 
@@ -712,8 +712,9 @@ def move_slot(slug: str, slot_id: int, direction: str):
     slot = db.session.get(SessionSlot, slot_id)
     if slot is None or slot.session.meeting.call_id != call.id:
         abort_with(404, "There is no such place in the programme.")
-    if not ConfirmForm().validate_on_submit():
-        abort_with(400, "The form's security token was missing. Reload the page and try again.")
+    direction = request.form.get("direction")
+    if not ConfirmForm().validate_on_submit() or direction not in ("up", "down"):
+        abort_with(400, "The form was incomplete. Reload the page and use the Up or Down button.")
     try:
         with attempt():
             meetings.move_slot(slot, -1 if direction == "up" else 1)

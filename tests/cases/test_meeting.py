@@ -41,7 +41,7 @@ def test_chair_builds_the_agenda_with_accepted_cases_in_order(client, auth, call
         "submission_id": first.id, "csrf_token": auth.csrf_token(page)})
     assert again.status_code == 409
     slot = db.session.scalar(sa.select(SessionSlot).where(SessionSlot.submission_id == second.id))
-    assert client.post(f"{page}/slots/{slot.id}/up", data={"csrf_token": auth.csrf_token(page)}).status_code == 302
+    assert client.post(f"{page}/slots/{slot.id}/move", data={"direction": "up", "csrf_token": auth.csrf_token(page)}).status_code == 302
     html = client.get(page).get_data(as_text=True)
     assert html.index("Second case") < html.index("First case")
     assert "15 September 2014, 09:30 – Mobile data" in html and "Palais des Nations" in html
