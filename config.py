@@ -87,6 +87,9 @@ class Config:
     # client's own address is throttled and audited, not the proxy's. 0: none.
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 
+    # Outside submitters' self-registration and confirmation: attempts per address and hour.
+    CASES_REGISTER_ATTEMPTS = int(os.environ.get("CASES_REGISTER_ATTEMPTS", "3"))
+    CASES_REGISTER_WINDOW_SECONDS = int(os.environ.get("CASES_REGISTER_WINDOW_SECONDS", "3600"))
     LOGIN_THROTTLE_ATTEMPTS = 5
     LOGIN_THROTTLE_WINDOW_SECONDS = 15 * 60
 

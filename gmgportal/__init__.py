@@ -59,12 +59,13 @@ def register_blueprints(app: Flask) -> None:
     from gmgportal.core import attachments, audit, content, throttle  # noqa: F401
     from gmgportal.auth.admin_views import bp as admin_bp
     from gmgportal.auth.views import bp as auth_bp
+    from gmgportal.cases.views import bp as cases_bp
     from gmgportal.home.views import bp as home_bp
     from gmgportal.jobs.views import bp as jobs_bp
     from gmgportal.handbook.views import bp as handbook_bp
     from gmgportal.programme.views import bp as programme_bp
 
-    for blueprint in (home_bp, auth_bp, admin_bp, jobs_bp, programme_bp, handbook_bp):
+    for blueprint in (home_bp, auth_bp, admin_bp, jobs_bp, programme_bp, handbook_bp, cases_bp):
         app.register_blueprint(blueprint)
 
 
@@ -74,6 +75,7 @@ def register_features(app: Flask) -> None:
     from gmgportal.auth.home import register_auth_home
     from gmgportal.auth.lookup import register_auth_user_lookup
     from gmgportal.auth.views import register_login_manager
+    from gmgportal.cases import register_cases
     from gmgportal.jobs import register_jobs
     from gmgportal.handbook import register_handbook
     from gmgportal.programme import register_programme
@@ -84,6 +86,7 @@ def register_features(app: Flask) -> None:
     register_auth_home(app)
     register_programme(app)
     register_handbook(app)
+    register_cases(app)
     register_jobs(app)
 
 

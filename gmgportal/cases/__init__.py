@@ -1,0 +1,20 @@
+"""The expert group meeting's call for case studies: submissions, reviewer assignment, review, results,
+decisions."""
+
+
+def register_cases(app) -> None:
+    """Content loader, home sections, navigation link, the assignment job and the CLI command."""
+    from gmgportal.cases.assignment import assign_task
+    from gmgportal.cases.cli import assign_reviewers_command
+    from gmgportal.cases.content import register_cases_content
+    from gmgportal.cases.home import register_cases_home
+    from gmgportal.cli import gmg
+    from gmgportal.core.navigation import add_nav_link
+    from gmgportal.jobs import add_tasks
+
+    register_cases_content(app)
+    add_tasks(app, assign_task)
+    register_cases_home(app)
+    add_nav_link(app, "Case studies", "cases.index", lambda user: True, order=30)
+    if "assign-reviewers" not in gmg.commands:
+        gmg.add_command(assign_reviewers_command)

@@ -1,0 +1,194 @@
+"""The call for case studies as new users meet it: an outside submitter registers, confirms and
+submits a case with an attachment; the chair runs the automatic assignment, watches it, and confirms
+it; a reviewer scores and then sees the other reviews; the chair ranks, decides and releases; the
+submitter reads the decision with the comments meant for them. axe on every page; screenshots."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+try:
+    from playwright.sync_api import expect
+except ImportError:
+    expect = None
+
+from gmgportal.core.permissions import Role
+from tests.conftest import DEMO_PASSWORD
+
+CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
+PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PASSWORD = "a long outside password"
+
+
+@pytest.fixture
+def egm(db, make_user, frozen_clock):
+    """The call from content/, the chair and three reviewers with expertise. Listed before live_server."""
+    from gmgportal.cases.services import save_reviewer_profile
+    from gmgportal.core.content import load_content
+
+    frozen_clock.freeze("2014-06-02")
+    load_content(CONTENT_DIR)
+    db.session.commit()
+    make_user("chair@example.org", roles=(Role.CHAIR,), agency="UN/DESA", name="Bela Hovy")
+    people = [("iom.rev@example.org", "IOM", "Irene Okafor", "mobile phone records, call detail records"),
+              ("ilo.rev@example.org", "ILO", "Lars Lindqvist", "labour migration, surveys"),
+              ("wb.rev@example.org", "World Bank", "Wen Bao", "remittances, mobile money, phone data")]
+    for email, agency, name, keywords in people:
+        user = make_user(email, roles=(Role.REVIEWER,), agency=agency, name=name)
+        save_reviewer_profile(user, keywords, "")
+    db.session.commit()
+
+
+def visit(page, check_a11y, screenshot, name: str, title: str) -> None:
+    expect(page).to_have_title(f"{title} – GMG Portal")
+    expect(page.locator("h1")).to_have_text(title)
+    check_a11y(page)
+    screenshot(page, name)
+
+
+def logout(page):
+    page.get_by_role("button", name="Log out").click()
+
+
+def test_call_from_registration_to_decision(egm, app, db, live_server, page, login_as, check_a11y, screenshot,
+                                            queue_worker, tmp_path):
+    # An outside submitter registers and confirms the address.
+    page.goto(f"{live_server.url}/cases/register")
+    visit(page, check_a11y, screenshot, "cases-register", "Register to submit a case study")
+    page.get_by_label("Your name").fill("Amadou Diallo")
+    page.get_by_label("E-mail address").fill("amadou@ansd.example")
+    page.get_by_label("Organisation").fill("ANSD Senegal")
+    page.get_by_label("Password", exact=False).first.fill(PASSWORD)
+    page.get_by_label("Repeat the password").fill(PASSWORD)
+    page.get_by_role("button", name="Register").click()
+    visit(page, check_a11y, screenshot, "cases-registered", "Check your e-mail")
+    mail = app.extensions["mail_outbox"][-1].get_content()
+    link = re.search(r"(/cases/register/confirm/\S+)", mail).group(1)
+    page.goto(live_server.url + link)
+    visit(page, check_a11y, screenshot, "cases-confirm", "Confirm your e-mail address")
+    page.get_by_role("button", name="Confirm my address").click()
+    login_as(page, live_server, "amadou@ansd.example", PASSWORD)
+
+    # ... and submits a case with an attachment.
+    page.get_by_role("link", name="Case studies", exact=True).click()
+    visit(page, check_a11y, screenshot, "cases-call", "Call for case studies: innovative data practices on migration")
+    expect(page.get_by_text("30 June 2014, 23:59 CEST (Europe/Zurich)")).to_be_visible()
+    page.get_by_role("link", name="Start a case study").click()
+    visit(page, check_a11y, screenshot, "cases-submission-form", "Start a case study")
+    page.locator("#title").fill("Mobile phone records to measure seasonal migration in Senegal")
+    page.locator("#countries").select_option(["SEN", "MLI"])
+    page.get_by_label("Mobile phone records").check()
+    page.locator("#summary").fill("Call detail records from an operator show **seasonal moves**.")
+    page.locator("#method").fill("Home location from night-time calls, weighted to the census.")
+    page.get_by_label("What is innovative").fill("Monthly flows at commune level.")
+    page.get_by_label("How it can be replicated in other countries").fill("Any operator with a data agreement.")
+    page.get_by_label("Gender aspects").fill("Subscriber sex from registration data.")
+    pdf = tmp_path / "method-note.pdf"
+    pdf.write_bytes(PDF_BYTES)
+    page.get_by_label("Attachments").set_input_files(str(pdf))
+    page.get_by_role("button", name="Save draft").click()
+    visit(page, check_a11y, screenshot, "cases-submission-draft",
+          "Case 1: Mobile phone records to measure seasonal migration in Senegal")
+    expect(page.get_by_role("link", name="method-note.pdf")).to_be_visible()
+    page.get_by_role("link", name="Check and submit").click()
+    visit(page, check_a11y, screenshot, "cases-submit-confirm", "Check your case study before submitting")
+    page.get_by_role("button", name="Submit case study").click()
+    expect(page.get_by_role("status")).to_contain_text("submitted (version 1)")
+    logout(page)
+
+    # The chair runs the automatic assignment, watches it, and confirms the proposal.
+    login_as(page, live_server, "chair@example.org")
+    page.goto(f"{live_server.url}/cases/egm-2014/manage")
+    visit(page, check_a11y, screenshot, "cases-manage", "Manage the call")
+    page.get_by_role("button", name="Propose reviewers automatically").click()
+    expect(page.locator("[data-job-tag]")).to_have_text("Done", timeout=20_000)
+    expect(page.locator("#job-message")).to_contain_text("Proposal")
+    screenshot(page, "cases-assignment-job")
+    page.goto(f"{live_server.url}/cases/egm-2014/manage")
+    page.get_by_role("link", name=re.compile(r"^proposal \d+")).click()
+    visit(page, check_a11y, screenshot, "cases-proposal", "Proposed reviewers")
+    expect(page.get_by_role("cell", name="Irene Okafor", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Confirm and e-mail the reviewers").click()
+    expect(page.get_by_role("status")).to_contain_text("3 assignments made")
+    logout(page)
+
+    # Two reviewers submit; the third sees their reviews only after submitting.
+    for email, score, words in (("ilo.rev@example.org", "4", "Solid method."), ("wb.rev@example.org", "5", "Great.")):
+        login_as(page, live_server, email)
+        page.goto(f"{live_server.url}/cases/reviews")
+        page.get_by_role("link", name=re.compile("^Case 1")).click()
+        for select in page.locator("select[name^=score_]").all():
+            select.select_option(index=2)
+        page.get_by_label("Recommendation").select_option("accept")
+        page.get_by_label("Comments for the authors").fill(words)
+        page.get_by_label("Confidential comments for the chairs").fill("Only for the chairs.")
+        page.get_by_role("button", name="Submit review").click()
+        expect(page.get_by_role("status")).to_contain_text("Review submitted")
+        logout(page)
+
+    login_as(page, live_server, "iom.rev@example.org")
+    page.goto(f"{live_server.url}/cases/reviews")
+    visit(page, check_a11y, screenshot, "cases-my-reviews", "Your reviews")
+    page.get_by_role("link", name=re.compile("^Case 1")).click()
+    visit(page, check_a11y, screenshot, "cases-review-form", "Review of Case 1")
+    expect(page.get_by_text("Solid method.")).to_have_count(0)
+    for select in page.locator("select[name^=score_]").all():
+        select.select_option(index=1)
+    page.get_by_label("Recommendation").select_option("discuss")
+    page.get_by_label("Comments for the authors").fill("Please show the weighting.")
+    page.get_by_role("button", name="Submit review").click()
+    visit(page, check_a11y, screenshot, "cases-review-submitted", "Review of Case 1")
+    expect(page.get_by_role("heading", name=re.compile(r"^Reviewer \d$"))).to_have_count(2)
+    expect(page.get_by_text("Solid method.")).to_be_visible()
+    expect(page.get_by_text("Lars Lindqvist")).to_have_count(0)
+    expect(page.get_by_text("Only for the chairs.")).to_have_count(0)
+    logout(page)
+
+    # The chair ranks, decides and releases.
+    login_as(page, live_server, "chair@example.org")
+    page.goto(f"{live_server.url}/cases/egm-2014/ranking")
+    visit(page, check_a11y, screenshot, "cases-ranking", "Ranking and decisions")
+    page.get_by_label("Choose Case 1").check()
+    page.locator("#outcome").select_option("accept")
+    page.locator("#note").fill("We look forward to your presentation.")
+    page.get_by_role("button", name="Record decision").click()
+    expect(page.get_by_role("status")).to_contain_text("recorded for 1 case")
+    page.get_by_role("link", name="Release decisions…").click()
+    visit(page, check_a11y, screenshot, "cases-release", "Release the decisions?")
+    page.get_by_role("button", name="Release and send the e-mails").click()
+    expect(page.get_by_role("status")).to_contain_text("1 decision released")
+    # ... and builds the agenda.
+    page.goto(f"{live_server.url}/cases/egm-2014/meeting")
+    visit(page, check_a11y, screenshot, "cases-meeting-setup", "Set up the meeting")
+    page.locator("#title").fill("Expert group meeting on innovative data practices")
+    page.locator("#starts_on").fill("2014-09-15")
+    page.locator("#ends_on").fill("2014-09-16")
+    page.locator("#venue").fill("Palais des Nations, Geneva")
+    page.get_by_role("button", name="Save the meeting").click()
+    page.locator("#title").first.fill("Mobile phone data")
+    page.locator("#day").fill("2014-09-15")
+    page.locator("#time").fill("09:30")
+    page.locator("#chair_name").fill("Bela Hovy")
+    page.get_by_role("button", name="Add the session").click()
+    page.get_by_role("button", name="Place in this session").click()
+    visit(page, check_a11y, screenshot, "cases-agenda", "Expert group meeting on innovative data practices")
+    expect(page.get_by_role("heading", name="15 September 2014, 09:30 – Mobile phone data")).to_be_visible()
+    expect(page.get_by_role("listitem").filter(has_text="Mobile phone records to measure")).to_be_visible()
+    page.emulate_media(media="print")
+    screenshot(page, "cases-agenda-print")
+    page.emulate_media(media="screen")
+    page.goto(f"{live_server.url}/cases/egm-2014/progress")
+    visit(page, check_a11y, screenshot, "cases-progress", "Review progress")
+    logout(page)
+
+    # The submitter reads the decision with the comments meant for them.
+    login_as(page, live_server, "amadou@ansd.example", PASSWORD)
+    page.goto(f"{live_server.url}/cases/submissions/1")
+    visit(page, check_a11y, screenshot, "cases-decision", "Case 1: Mobile phone records to measure seasonal migration in Senegal")
+    expect(page.get_by_text("Accepted")).to_be_visible()
+    expect(page.get_by_text("Please show the weighting.")).to_be_visible()
+    expect(page.get_by_text("Only for the chairs.")).to_have_count(0)
+    page.set_viewport_size({"width": 360, "height": 800})
+    screenshot(page, "cases-decision-phone")
