@@ -5,6 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import BadRequest
 
+from gmgportal.core.pagecache import cacheable
 from gmgportal.auth import services
 from gmgportal.auth.forms import AgencyForm, NewUserForm, UserForm
 from gmgportal.auth.models import Agency, AgencyKind, User
@@ -30,6 +31,7 @@ def index():
 
 
 @bp.get("/users")
+@cacheable
 def users():
     agency_id = request.args.get("agency", type=int)
     role_value = request.args.get("role") or None
@@ -99,6 +101,7 @@ def deactivate_user(user_id: int):
 
 
 @bp.get("/agencies")
+@cacheable
 def agencies():
     return render_template("admin/agencies.html", agencies=services.list_agencies())
 
@@ -145,6 +148,7 @@ def _date_arg(name: str):
 
 
 @bp.get("/audit")
+@cacheable
 def audit_log():
     filters = {
         "action": request.args.get("action") or None,

@@ -7,8 +7,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, V
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from gmgportal.auth.models import AgencyKind
-from gmgportal.core.formatting import time_zone_choices
-from gmgportal.core.forms import select_choices
+from gmgportal.core.forms import TimeZoneField, select_choices
 from gmgportal.core.permissions import Role
 
 
@@ -44,7 +43,7 @@ class PasswordChangeForm(FlaskForm):
 
 class AccountForm(FlaskForm):
     name = StringField("Your name", validators=[DataRequired("Enter your name."), Length(max=200)])
-    time_zone = SelectField("Time zone", choices=lambda: select_choices(time_zone_choices()))
+    time_zone = TimeZoneField("Time zone")
     submit = SubmitField("Save")
 
 
@@ -54,7 +53,7 @@ class UserForm(FlaskForm):
         DataRequired("Enter an e-mail address."), Email("Enter an e-mail address like name@agency.org."), Length(max=255)])
     agency_id = SelectField("Agency", coerce=int, validate_choice=True)
     roles = MultiCheckboxField("Roles", choices=select_choices((r.value, r.label) for r in Role))
-    time_zone = SelectField("Time zone", choices=lambda: select_choices(time_zone_choices()), default="UTC")
+    time_zone = TimeZoneField("Time zone", default="UTC")
     password = PasswordField("Initial password", validators=[Optional(), strong_enough])
     active = BooleanField("Active (can log in)", default=True)
     submit = SubmitField("Save user")

@@ -15,6 +15,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from gmgportal.core.pagecache import cacheable
 from gmgportal.core.attachments import (
     DOCUMENT_KINDS,
     UploadRefused,
@@ -91,6 +92,7 @@ def _page() -> int:
 # --- reading pages -------------------------------------------------------------
 
 @bp.get("/")
+@cacheable
 def index():
     groups = queries.list_groups()
     if len(groups) == 1:
@@ -103,6 +105,7 @@ def _filter_choices() -> dict:
 
 
 @bp.get("/<slug>/")
+@cacheable
 def overview(slug: str):
     group = _group_or_404(slug)
     filters = queries.ActivityFilters.parse(request.args)
@@ -127,6 +130,7 @@ def export_activities(slug: str, fmt: str):
 
 
 @bp.get("/<slug>/timeline")
+@cacheable
 def timeline(slug: str):
     group = _group_or_404(slug)
     filters = queries.ActivityFilters.parse(request.args)
@@ -139,6 +143,7 @@ def timeline(slug: str):
 
 
 @bp.get("/<slug>/engagement")
+@cacheable
 def engagement(slug: str):
     group = _group_or_404(slug)
     today = clock.today()
@@ -149,6 +154,7 @@ def engagement(slug: str):
 
 
 @bp.get("/<slug>/themes/<theme_slug>")
+@cacheable
 def theme(slug: str, theme_slug: str):
     group = _group_or_404(slug)
     theme = queries.get_theme(theme_slug)
@@ -164,6 +170,7 @@ def theme(slug: str, theme_slug: str):
 
 
 @bp.get("/activities/<int:activity_id>")
+@cacheable
 def activity(activity_id: int):
     activity = queries.get_activity(activity_id) or abort_with(404, "There is no such activity.")
     updates = queries.paginate_updates(activity, _page())
@@ -358,6 +365,7 @@ def delete_milestone(activity_id: int, milestone_id: int):
 
 
 @bp.get("/<slug>/findings")
+@cacheable
 def findings(slug: str):
     group = _group_or_404(slug)
     found = queries.list_findings(group)
