@@ -1,4 +1,4 @@
-"""Where a request's time goes: `python -m bench._profile [page ...] [--cprofile]`.
+"""Where a request's time goes: `python -m bench._profile [page ...] [--cprofile] [--no-cache]`.
 
 In-process (Flask test client, production-like config, demo content on a temporary SQLite file),
 N requests per page (BENCH_REQUESTS, default 1000) as the demo administrator. Besides the pages, two
@@ -68,6 +68,17 @@ PAGES = {
 }
 
 
+def bare_cpu_ms() -> float:
+    from bench._bare import app as bare
+
+    client = bare.test_client()
+    client.get("/")
+    cpu = time.process_time()
+    for _ in range(N):
+        client.get("/")
+    return (time.process_time() - cpu) * 1000 / N
+
+
 def main(args: list[str]) -> None:
     profile = "--cprofile" in args
     wanted = [a for a in args if not a.startswith("--")]
@@ -90,6 +101,11 @@ def main(args: list[str]) -> None:
         def count(*_):
             queries["n"] += 1
 
+        bare_ms = bare_cpu_ms()
+        print(f"{'bare Flask':<14} {bare_ms:6.2f} ms CPU/request (in-process, test client)")
+        headers = {"Cache-Control": "no-cache"} if "--no-cache" in args else {}
+        if "--no-cache" in args:
+            app.config["PAGE_CACHE_BYPASS"] = True
         for name, url in PAGES.items():
             if wanted and name not in wanted:
                 continue
@@ -98,17 +114,19 @@ def main(args: list[str]) -> None:
             assert c.get(url).status_code == 200, (name, c.get(url).status_code)
             queries["n"] = 0
             profiler = cProfile.Profile() if profile else None
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             if profiler:
                 profiler.enable()
             for _ in range(N):
-                c.get(url)
+                c.get(url, headers=headers)
             if profiler:
                 profiler.disable()
             ms = (time.perf_counter() - started) * 1000 / N
-            print(f"{name:<14} {ms:6.2f} ms/request  {queries['n'] / N:5.1f} queries", flush=True)
+            cpu_ms = (time.process_time() - cpu) * 1000 / N
+            print(f"{name:<14} {cpu_ms:6.2f} ms CPU/request ({ms:6.2f} wall)  {queries['n'] / N:5.1f} queries"
+                  f"  ratio to bare ≈ {bare_ms / cpu_ms:4.2f}", flush=True)
             if profiler:
-                pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+                pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(int(os.environ.get("BENCH_LINES", "35")))
 
 
 if __name__ == "__main__":

@@ -152,7 +152,7 @@ def register_page_cache(app: Flask) -> None:
         if etag and etag in request.if_none_match:
             g.gmg_page_served = True
             return _headers(Response(status=304), etag)
-        cached = page_cache(app).get(key)
+        cached = None if app.config.get("PAGE_CACHE_BYPASS") else page_cache(app).get(key)
         if cached is None:
             return None
         g.gmg_page_served = True
