@@ -2,6 +2,7 @@
 callers pass what they know about the client."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
@@ -184,17 +185,21 @@ def end_session(token: str | None) -> None:
         db.session.flush()
 
 
+@functools.cache
+def _session_user_query() -> sa.Select:
+    """Built once per process: building the statement cost as much as running it (docs/readme/speed.md)."""
+    return (sa.select(User)
+            .join(LoginSession, LoginSession.user_id == User.id)
+            .where(LoginSession.token_hash == sa.bindparam("token_hash"), User.active.is_(True))
+            .options(joinedload(User.roles), joinedload(User.agency)))
+
+
 def load_session_user(token: str) -> Optional[User]:
     """The active user holding this session token, with roles and agency, or None.
 
     One query: it runs on every request, and every page shows the user's roles and agency.
     """
-    user = db.session.execute(
-        sa.select(User)
-        .join(LoginSession, LoginSession.user_id == User.id)
-        .where(LoginSession.token_hash == hash_token(token), User.active.is_(True))
-        .options(joinedload(User.roles), joinedload(User.agency))
-    ).unique().scalar_one_or_none()
+    user = db.session.execute(_session_user_query(), {"token_hash": hash_token(token)}).unique().scalar_one_or_none()
     if user is not None:
         user.session_token = token
     return user

@@ -31,13 +31,18 @@ class DataVersion(db.Model):
 
 
 _table = DataVersion.__table__
-_READ = sa.select(_table.c.version).where(_table.c.id == ROW_ID)
 _BUMP = _table.update().where(_table.c.id == ROW_ID).values(version=_table.c.version + 1)
 
 
+_READ_SQL = f"SELECT version FROM data_version WHERE id = {ROW_ID}"
+
+
 def read_version() -> Optional[int]:
-    """The current data version as this transaction sees it (None before the first write)."""
-    return db.session.execute(_READ).scalar()
+    """The current data version as this transaction sees it (None before the first write).
+
+    Plain SQL on the session's connection (same transaction): it runs on every cached page.
+    """
+    return db.session.connection().exec_driver_sql(_READ_SQL).scalar()
 
 
 def bump_version(connection: sa.Connection) -> None:
