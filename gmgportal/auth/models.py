@@ -66,6 +66,8 @@ class User(Auditable, UserMixin, TimestampMixin, db.Model):
 
     # The token of the login session this object was loaded for (see LoginSession).
     session_token = None
+    # The data version read with it in the same statement (core/dataversion.py), or None.
+    data_version = None
 
     def get_id(self) -> str | None:
         return self.session_token

@@ -187,8 +187,13 @@ def end_session(token: str | None) -> None:
 
 @functools.cache
 def _session_user_query() -> sa.Select:
-    """Built once per process: building the statement cost as much as running it (docs/readme/speed.md)."""
-    return (sa.select(User)
+    """Built once per process: building the statement cost as much as running it (docs/readme/speed.md).
+
+    It reads the data version too (core/dataversion.py), in the same statement: the page cache needs it.
+    """
+    from gmgportal.core.dataversion import version_column
+
+    return (sa.select(User, version_column())
             .join(LoginSession, LoginSession.user_id == User.id)
             .where(LoginSession.token_hash == sa.bindparam("token_hash"), User.active.is_(True))
             .options(joinedload(User.roles), joinedload(User.agency)))
@@ -199,9 +204,11 @@ def load_session_user(token: str) -> Optional[User]:
 
     One query: it runs on every request, and every page shows the user's roles and agency.
     """
-    user = db.session.execute(_session_user_query(), {"token_hash": hash_token(token)}).unique().scalar_one_or_none()
-    if user is not None:
-        user.session_token = token
+    row = db.session.execute(_session_user_query(), {"token_hash": hash_token(token)}).unique().one_or_none()
+    if row is None:
+        return None
+    user, user.data_version = row
+    user.session_token = token
     return user
 
 

@@ -37,6 +37,11 @@ _BUMP = _table.update().where(_table.c.id == ROW_ID).values(version=_table.c.ver
 _READ_SQL = f"SELECT version FROM data_version WHERE id = {ROW_ID}"
 
 
+def version_column() -> sa.ScalarSelect:
+    """The version as a column, for a query that runs on every request anyway (the user loader)."""
+    return sa.select(_table.c.version).where(_table.c.id == ROW_ID).scalar_subquery().label("data_version")
+
+
 def read_version() -> Optional[int]:
     """The current data version as this transaction sees it (None before the first write).
 

@@ -141,10 +141,14 @@ def register_page_cache(app: Flask) -> None:
         kind = getattr(app.view_functions.get(request.endpoint), ATTR, None) if request.method == "GET" else None
         if kind is None or "_flashes" in session:
             return None
-        version = read_version() if kind == "data" else "static"
+        user_id = current_user.id if current_user.is_authenticated else None
+        if kind == "static":
+            version = "static"
+        else:  # the user loader read it with the user, in the same statement; else one query
+            version = current_user.data_version if user_id is not None else None
+            version = version if version is not None else read_version()
         if version is None:
             return None
-        user_id = current_user.id if current_user.is_authenticated else None
         now = clock.now()
         key = (release, version, user_id, request.full_path, clock.today().isoformat(), now.strftime("%Y%m%d%H%M"))
         g.gmg_page_key = key
