@@ -2,17 +2,17 @@
 
 A view marked `@cacheable` (GET only) is rendered once per
 
-    (data version, user, address with query string, today, current minute, release)
+    (data version, user, address with query string, today, time slot, release)
 
 and served from memory until any of them changes. The data version
 (core/dataversion.py) grows with every committed write, in whichever worker, and every
 request reads it from the database, so a change is seen on the next request everywhere.
 The user is part of the key: a page rendered for one person is never served to another
-(roles, agency and time zone are the user's, and changing them is a write). The minute
-bounds anything that depends on the time of day.
+(roles, agency and time zone are the user's, and changing them is a write). The time slot
+(a minute unless the view says less) bounds anything that depends on the time of day.
 
 What a cached page must not reuse is put back on every hit: the CSRF token (stored as a
-placeholder, filled with this request's token). Pages with flashed messages waiting are
+placeholder, filled with this request's token) and values from `fresh_token()` (new ones). Pages with flashed messages waiting are
 neither served from nor stored in the cache.
 
 Logged-in pages also carry an ETag (the key plus the login session and its CSRF secret)
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import uuid
 from collections import OrderedDict
 from pathlib import Path
 from typing import Callable, Optional, TypeVar
@@ -39,17 +40,20 @@ F = TypeVar("F", bound=Callable)
 ATTR = "_gmg_cacheable"
 EXTENSION_KEY = "gmg_page_cache"
 PLACEHOLDER = "\x00gmg-csrf-token\x00"
+FRESH = "\x00gmg-fresh-token\x00"
 CACHE_CONTROL = "private, no-cache"
 
 
-def cacheable(view: F | None = None, *, reads_data: bool = True):
+def cacheable(view: F | None = None, *, reads_data: bool = True, seconds: int = 60):
     """Mark a GET view whose page depends only on the data, the user, the address and the date.
 
     `reads_data=False` for a page that shows no data at all (the login form): its key has no
-    data version, and serving it from the cache needs no database.
+    data version, and serving it from the cache needs no database. `seconds`: how long a page
+    may be reused when nothing is written (for pages that show the time passing, e.g. a job
+    not heard of lately).
     """
     def mark(view: F) -> F:
-        setattr(view, ATTR, "data" if reads_data else "static")
+        setattr(view, ATTR, ("data" if reads_data else "static", max(1, seconds)))
         return view
 
     return mark(view) if view is not None else mark
@@ -98,6 +102,22 @@ class PageCache:
         return len(self._items)
 
 
+def fresh_token() -> str:
+    """A value unique to each showing of a page (an idempotency key), even when it comes from the cache."""
+    token = uuid.uuid4().hex
+    g.setdefault("gmg_fresh_tokens", []).append(token)
+    return token
+
+
+def _refill(cached: str) -> str:
+    if PLACEHOLDER in cached:
+        cached = cached.replace(PLACEHOLDER, generate_csrf())
+    if FRESH in cached:
+        parts = cached.split(FRESH)
+        cached = parts[0] + "".join(uuid.uuid4().hex + part for part in parts[1:])
+    return cached
+
+
 def page_cache(app: Flask | None = None) -> PageCache:
     return (app or current_app).extensions[EXTENSION_KEY]
 
@@ -138,9 +158,10 @@ def register_page_cache(app: Flask) -> None:
 
     @app.before_request
     def serve_cached_page():
-        kind = getattr(app.view_functions.get(request.endpoint), ATTR, None) if request.method == "GET" else None
-        if kind is None or "_flashes" in session:
+        marked = getattr(app.view_functions.get(request.endpoint), ATTR, None) if request.method == "GET" else None
+        if marked is None or "_flashes" in session:
             return None
+        kind, seconds = marked
         user_id = current_user.id if current_user.is_authenticated else None
         if kind == "static":
             version = "static"
@@ -150,7 +171,7 @@ def register_page_cache(app: Flask) -> None:
         if version is None:
             return None
         now = clock.now()
-        key = (release, version, user_id, request.full_path, clock.today().isoformat(), now.strftime("%Y%m%d%H%M"))
+        key = (release, version, user_id, request.full_path, clock.today().isoformat(), int(now.timestamp()) // seconds)
         g.gmg_page_key = key
         etag = _etag(key)
         if etag and etag in request.if_none_match:
@@ -160,8 +181,7 @@ def register_page_cache(app: Flask) -> None:
         if cached is None:
             return None
         g.gmg_page_served = True
-        body = cached.replace(PLACEHOLDER, generate_csrf()) if PLACEHOLDER in cached else cached
-        return _headers(Response(body, mimetype="text/html"), _etag(key))
+        return _headers(Response(_refill(cached), mimetype="text/html"), _etag(key))
 
     @app.after_request
     def store_rendered_page(response: Response) -> Response:
@@ -174,5 +194,9 @@ def register_page_cache(app: Flask) -> None:
             return response
         body = response.get_data(as_text=True)
         token = g.get("csrf_token")
-        page_cache(app).put(key, body.replace(token, PLACEHOLDER) if token else body)
+        if token:
+            body = body.replace(token, PLACEHOLDER)
+        for fresh in g.get("gmg_fresh_tokens", ()):
+            body = body.replace(fresh, FRESH)
+        page_cache(app).put(key, body)
         return _headers(response, _etag(key))

@@ -1,12 +1,12 @@
 """Job pages: your jobs, one job's progress (HTML and JSON), its result, cancel and retry."""
 from __future__ import annotations
 
-import uuid
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
+from gmgportal.core.pagecache import cacheable, fresh_token
 from gmgportal.core.attachments import safe_download_name, send_stored_file
 from gmgportal.core.errors import abort_with
 from gmgportal.core.formatting import format_datetime
@@ -26,13 +26,14 @@ def _load(job_id: int) -> Job:
 
 
 @bp.get("/")
+@cacheable(seconds=5)  # a job not heard of lately turns "lost" with time alone
 @login_required
 def index():
     everyone = request.args.get("scope") == "all" and has_role(current_user, Role.CHAIR, Role.ADMIN)
     page = db.paginate(services.list_jobs(current_user, everyone), per_page=25, error_out=False)
     return render_template("jobs/index.html", page=page, everyone=everyone,
                            statuses={job.id: services.job_status(job) for job in page.items},
-                           startable=startable_tasks(current_user), new_key=lambda: uuid.uuid4().hex,
+                           startable=startable_tasks(current_user), new_key=fresh_token,
                            args={"scope": "all"} if everyone else {})
 
 

@@ -238,3 +238,15 @@ def test_time_zones_offer_the_duty_stations_first_and_refuse_unknown_zones(app, 
     assert refused.status_code == 200 and "Choose a time zone from the list." in refused.get_data(as_text=True)
     saved = client.post("/account", data={"name": "X", "time_zone": "Asia/Bangkok", "csrf_token": token})
     assert saved.status_code == 302
+
+
+def test_the_jobs_list_from_the_cache_gives_each_showing_its_own_idempotency_keys(app, db, people):
+    client = _login(app, "chair@example.org")
+    keys = []
+    for _ in range(3):
+        html = client.get("/jobs/").get_data(as_text=True)
+        found = re.findall(r'name="idempotency_key" value="([0-9a-f]{32})"', html)
+        assert found and len(set(found)) == len(found)
+        keys += found
+    assert len(set(keys)) == len(keys)
+    assert "\x00" not in html
