@@ -77,6 +77,10 @@ class Config:
     REMEMBER_COOKIE_DURATION = timedelta(days=14)  # "keep me logged in": two weeks, not Flask-Login's year
     REMEMBER_COOKIE_SAMESITE = "Lax"
     HSTS = False
+    # Rendered pages kept per worker process, keyed by the data version (gmgportal/core/pagecache.py).
+    PAGE_CACHE = _bool("PAGE_CACHE", True)
+    PAGE_CACHE_ENTRIES = int(os.environ.get("PAGE_CACHE_ENTRIES", "512"))
+    PAGE_CACHE_MB = int(os.environ.get("PAGE_CACHE_MB", "64"))
     PORTAL_URL = os.environ.get("PORTAL_URL", "http://127.0.0.1:5000")  # for links in e-mails
     DEMO_ACCOUNTS = False
 
