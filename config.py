@@ -110,6 +110,10 @@ class Config:
     GROUP_TIME_ZONE = os.environ.get("GROUP_TIME_ZONE", "Europe/Zurich")
     # Development only: the clock shows this date (the demo runs as of the seed report's day).
     CLOCK_DATE = None
+    # Rendered pages kept per worker process, keyed by the data version (gmgportal/core/pagecache.py).
+    PAGE_CACHE = _bool("PAGE_CACHE", True)
+    PAGE_CACHE_ENTRIES = int(os.environ.get("PAGE_CACHE_ENTRIES", "512"))
+    PAGE_CACHE_MB = int(os.environ.get("PAGE_CACHE_MB", "64"))
     PORTAL_URL = os.environ.get("PORTAL_URL", "http://127.0.0.1:5000")  # for links in e-mails
     DEMO_ACCOUNTS = False
 

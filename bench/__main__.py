@@ -1,4 +1,7 @@
-"""`make bench`: run every benchmark module and print its results."""
+"""`make bench`: run every benchmark module (jobs, programme, throughput) and print its results.
+
+`python -m bench throughput` runs one. The throughput part needs wrk (BENCH_SECONDS, BENCH_CONNECTIONS).
+"""
 from __future__ import annotations
 
 import importlib

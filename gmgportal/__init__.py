@@ -52,11 +52,14 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         configure_sqlite_engine(db.engine)
     register_request_unit_of_work(app)
+    from gmgportal.core.pagecache import register_page_cache
+
+    register_page_cache(app)  # after the unit of work: its version read is a read transaction
 
 
 def register_blueprints(app: Flask) -> None:
     # Models that no blueprint imports still belong to the schema.
-    from gmgportal.core import attachments, audit, content, throttle  # noqa: F401
+    from gmgportal.core import attachments, audit, content, dataversion, throttle  # noqa: F401
     from gmgportal.auth.admin_views import bp as admin_bp
     from gmgportal.auth.views import bp as auth_bp
     from gmgportal.cases.views import bp as cases_bp

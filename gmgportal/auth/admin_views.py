@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from pydantic import Field
 
+from gmgportal.core.pagecache import cacheable
 from gmgportal.auth import services
 from gmgportal.auth.forms import AgencyForm, NewUserForm, UserForm
 from gmgportal.auth.models import Agency, AgencyKind, User
@@ -48,6 +49,7 @@ class AuditFilters(QueryFilters):
 
 
 @bp.get("/users")
+@cacheable
 def users():
     filters = parse_filters(UserFilters, request.args)
     sort = Sort.parse(request.args, services.USER_SORTS, default="name")
@@ -117,6 +119,7 @@ def deactivate_user(user_id: int):
 
 
 @bp.get("/agencies")
+@cacheable
 def agencies():
     return render_template("admin/agencies.html", agencies=services.list_agencies())
 
@@ -151,6 +154,7 @@ def edit_agency(agency_id: int):
 
 
 @bp.get("/audit")
+@cacheable
 def audit_log():
     filters = parse_filters(AuditFilters, request.args)
     page = db.paginate(audit_query(**filters.model_dump(exclude={"page"})), page=filters.page, per_page=50,

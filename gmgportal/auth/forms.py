@@ -6,8 +6,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, V
 
 from gmgportal.auth.models import AgencyKind
 from gmgportal.auth.passwords import password_problem
-from gmgportal.core.formatting import time_zone_choices
-from gmgportal.core.forms import MultiCheckboxField, PortalForm, select_choices
+from gmgportal.core.forms import MultiCheckboxField, PortalForm, TimeZoneField, select_choices
 from gmgportal.core.permissions import Role
 
 
@@ -42,7 +41,7 @@ class PasswordChangeForm(PortalForm):
 
 class AccountForm(PortalForm):
     name = StringField("Your name", validators=[DataRequired("Enter your name."), Length(max=200)])
-    time_zone = SelectField("Time zone", choices=lambda: select_choices(time_zone_choices()))
+    time_zone = TimeZoneField("Time zone")
     submit = SubmitField("Save")
 
 
@@ -52,7 +51,7 @@ class UserForm(PortalForm):
         DataRequired("Enter an e-mail address."), Email("Enter an e-mail address like name@agency.org."), Length(max=255)])
     agency_id = SelectField("Agency", coerce=int, validate_choice=True)
     roles = MultiCheckboxField("Roles", choices=select_choices((r.value, r.label) for r in Role))
-    time_zone = SelectField("Time zone", choices=lambda: select_choices(time_zone_choices()), default="UTC")
+    time_zone = TimeZoneField("Time zone", default="UTC")
     password = PasswordField("Initial password", validators=[Optional(), strong_enough])
     active = BooleanField("Active (can log in)", default=True)
     submit = SubmitField("Save user")

@@ -67,6 +67,8 @@ class User(Auditable, UserMixin, TimestampMixin, db.Model):
     # The token of the login session this object was loaded for, and its row (see LoginSession).
     session_token = None
     login_session = None
+    # The data version read with it in the same statement (core/dataversion.py), or None.
+    data_version = None
 
     def get_id(self) -> str | None:
         return self.session_token

@@ -2,6 +2,7 @@
 callers pass what they know about the client."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable, Optional
@@ -223,22 +224,31 @@ def end_session(token: str | None) -> None:
         db.session.flush()
 
 
+@functools.cache
+def _session_user_query() -> sa.Select:
+    """Built once per process: building the statement cost as much as running it (docs/readme/speed.md).
+
+    It reads the data version too (core/dataversion.py), in the same statement: the page cache needs it.
+    """
+    from gmgportal.core.dataversion import version_column
+
+    return (sa.select(User, LoginSession, version_column())
+            .join(LoginSession, LoginSession.user_id == User.id)
+            .where(LoginSession.token_hash == sa.bindparam("token_hash"), User.active.is_(True))
+            .options(joinedload(User.roles), joinedload(User.agency)))
+
+
 def load_session_user(token: str) -> Optional[User]:
     """The active user holding this session token, with roles, agency and the session row
     (`user.login_session`), or None. Whether the session has expired is `session_ends_at`'s question.
 
     One query: it runs on every request, and every page shows the user's roles and agency.
     """
-    row = db.session.execute(
-        sa.select(User, LoginSession)
-        .join(LoginSession, LoginSession.user_id == User.id)
-        .where(LoginSession.token_hash == hash_token(token), User.active.is_(True))
-        .options(joinedload(User.roles), joinedload(User.agency))
-    ).unique().one_or_none()
+    row = db.session.execute(_session_user_query(), {"token_hash": hash_token(token)}).unique().one_or_none()
     if row is None:
         return None
-    user, login_session = row
-    user.session_token, user.login_session = token, login_session
+    user, user.login_session, user.data_version = row
+    user.session_token = token
     return user
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
+from gmgportal.core.pagecache import cacheable
 from gmgportal.auth import services
 from gmgportal.auth.forms import AccountForm, LoginForm, PasswordChangeForm
 from gmgportal.core import clock
@@ -20,6 +21,7 @@ def client_info() -> services.ClientInfo:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@cacheable(reads_data=False)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
@@ -57,6 +59,7 @@ def logout():
 
 
 @bp.route("/account", methods=["GET", "POST"])
+@cacheable
 @login_required
 def account():
     form = AccountForm(obj=current_user)

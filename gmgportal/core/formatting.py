@@ -10,13 +10,20 @@ from flask_login import current_user
 
 
 
-# The cities the group works in come first. Geneva keeps Zurich's rules and
+# The duty stations the group works from come first. Geneva keeps Zurich's rules and
 # current tz data files no longer carry a separate Geneva zone.
 GROUP_TIME_ZONES = [
     ("UTC", "UTC"),
     ("America/New_York", "New York, Washington (America/New_York)"),
     ("Europe/Zurich", "Geneva (Europe/Zurich)"),
     ("Europe/Paris", "Paris (Europe/Paris)"),
+    ("Europe/Rome", "Rome (Europe/Rome)"),
+    ("Europe/Vienna", "Vienna (Europe/Vienna)"),
+    ("Africa/Nairobi", "Nairobi (Africa/Nairobi)"),
+    ("Africa/Addis_Ababa", "Addis Ababa (Africa/Addis_Ababa)"),
+    ("Asia/Bangkok", "Bangkok (Asia/Bangkok)"),
+    ("Asia/Beirut", "Beirut (Asia/Beirut)"),
+    ("America/Santiago", "Santiago (America/Santiago)"),
 ]
 
 
@@ -26,6 +33,11 @@ def time_zone_choices() -> list[tuple[str, str]]:
     first = {zone for zone, _ in GROUP_TIME_ZONES}
     rest = sorted(z for z in available_timezones() if "/" in z and z not in first)
     return GROUP_TIME_ZONES + [(z, z.replace("_", " ")) for z in rest]
+
+
+@lru_cache(maxsize=1)
+def time_zone_names() -> frozenset[str]:
+    return frozenset(zone for zone, _ in time_zone_choices())
 
 
 def format_date(value: date | datetime | None) -> str:

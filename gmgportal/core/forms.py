@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any, Iterable
 
 from flask import Flask, Request
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
-from wtforms import RadioField, SelectField, SelectMultipleField, SubmitField
+from wtforms import RadioField, SelectField, SelectMultipleField, SubmitField, ValidationError
+from wtforms.widgets import html_params
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget, TextArea
 
@@ -109,3 +112,48 @@ class ConfirmForm(PortalForm):
     """The form of a confirmation page: only the CSRF token and one button."""
 
     submit = SubmitField("Confirm")
+
+
+class TimeZoneSelect:
+    """A <select> of every time zone, the group's duty stations first in their own group.
+
+    The ~550 options are rendered once per process and reused; only the chosen one is marked.
+    """
+
+    def __call__(self, field, **kwargs) -> Markup:
+        kwargs.setdefault("id", field.id)
+        options = _time_zone_options_html()
+        if field.data:
+            value = escape(field.data)
+            options = options.replace(f'<option value="{value}">', f'<option selected value="{value}">', 1)
+        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")
+
+
+@lru_cache(maxsize=1)
+def _time_zone_options_html() -> str:
+    from gmgportal.core.formatting import GROUP_TIME_ZONES, time_zone_choices
+
+    def options(pairs) -> str:
+        return "".join(f'<option value="{escape(v)}">{escape(label)}</option>' for v, label in pairs)
+
+    first = len(GROUP_TIME_ZONES)
+    choices = time_zone_choices()
+    return (f'<optgroup label="Duty stations">{options(choices[:first])}</optgroup>'
+            f'<optgroup label="All time zones">{options(choices[first:])}</optgroup>')
+
+
+class TimeZoneField(SelectField):
+    """A time zone, validated against the zones the system knows (zoneinfo), rendered from a cache."""
+
+    widget = TimeZoneSelect()
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        from gmgportal.core.formatting import time_zone_choices
+
+        super().__init__(label, validators, choices=lambda: select_choices(time_zone_choices()), **kwargs)
+
+    def pre_validate(self, form) -> None:
+        from gmgportal.core.formatting import time_zone_names
+
+        if self.data not in time_zone_names():
+            raise ValidationError("Choose a time zone from the list.")

@@ -1,12 +1,12 @@
 """Job pages: your jobs, one job's progress (HTML and JSON), its result, cancel and retry."""
 from __future__ import annotations
 
-import uuid
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
+from gmgportal.core.pagecache import cacheable, fresh_token
 from gmgportal.core.attachments import safe_download_name, send_stored_file
 from gmgportal.core.errors import abort_with
 from gmgportal.core.formatting import format_datetime
@@ -30,17 +30,17 @@ def _load(job_id: int) -> Job:
 
 
 @bp.get("/")
+@cacheable(seconds=5)  # a job not heard of lately turns "lost" with time alone
 @login_required
 def index():
     everyone = request.args.get("scope") == "all" and is_chair_or_admin(current_user)
     page = db.paginate(services.list_jobs(current_user, everyone), page=page_number(request.args), per_page=25,
                        error_out=False)
-    startable = startable_tasks(current_user)
-    start_forms = {spec.kind: StartJobForm(formdata=None, idempotency_key=uuid.uuid4().hex) for spec in startable}
     return render_template("jobs/index.html", page=page, everyone=everyone,
                            statuses={job.id: services.job_status(job) for job in page.items},
                            people=user_cards({job.started_by_id for job in page.items}) if everyone else {},
-                           startable=startable, start_forms=start_forms, args={"scope": "all"} if everyone else {})
+                           startable=startable_tasks(current_user), new_key=fresh_token,
+                           args={"scope": "all"} if everyone else {})
 
 
 @bp.post("/start/<kind>")

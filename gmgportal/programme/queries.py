@@ -94,7 +94,7 @@ def activity_query(group: WorkingGroup, filters: ActivityFilters = ActivityFilte
     """Activities of `group` matching `filters`, in programme order, with what the tables show."""
     query = (
         sa.select(Activity).join(Activity.output).where(Output.group_id == group.id)
-        .options(contains_eager(Activity.output), selectinload(Activity.lead_agency),
+        .options(contains_eager(Activity.output), joinedload(Activity.lead_agency),
                  selectinload(Activity.partners), selectinload(Activity.themes))
         .order_by(Output.position, Output.code, Activity.number)
     )

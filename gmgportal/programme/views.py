@@ -16,6 +16,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from gmgportal.core.pagecache import cacheable
 from gmgportal.core.attachments import (
     DOCUMENT_KINDS,
     UploadRefused,
@@ -88,6 +89,7 @@ def _group_or_404(slug: str):
 # --- reading pages -------------------------------------------------------------
 
 @bp.get("/")
+@cacheable
 def index():
     groups = queries.list_groups()
     if len(groups) == 1:
@@ -100,6 +102,7 @@ def _filter_choices() -> dict:
 
 
 @bp.get("/<slug>/")
+@cacheable
 def overview(slug: str):
     group = _group_or_404(slug)
     filters = parse_filters(queries.ActivityFilters, request.args)
@@ -124,6 +127,7 @@ def export_activities(slug: str, fmt: str):
 
 
 @bp.get("/<slug>/timeline")
+@cacheable
 def timeline(slug: str):
     group = _group_or_404(slug)
     filters = parse_filters(queries.ActivityFilters, request.args)
@@ -138,6 +142,7 @@ def timeline(slug: str):
 
 
 @bp.get("/<slug>/engagement")
+@cacheable
 def engagement(slug: str):
     group = _group_or_404(slug)
     today = clock.today()
@@ -148,6 +153,7 @@ def engagement(slug: str):
 
 
 @bp.get("/<slug>/themes/<theme_slug>")
+@cacheable
 def theme(slug: str, theme_slug: str):
     group = _group_or_404(slug)
     theme = queries.get_theme(theme_slug)
@@ -163,6 +169,7 @@ def theme(slug: str, theme_slug: str):
 
 
 @bp.get("/activities/<int:activity_id>")
+@cacheable
 def activity(activity_id: int):
     activity = queries.get_activity(activity_id) or abort_with(404, "There is no such activity.")
     updates = queries.paginate_updates(activity, page_number(request.args))
@@ -363,6 +370,7 @@ def delete_milestone(activity_id: int, milestone_id: int):
 
 
 @bp.get("/<slug>/findings")
+@cacheable
 def findings(slug: str):
     group = _group_or_404(slug)
     found = queries.list_findings(group)
