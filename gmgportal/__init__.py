@@ -45,8 +45,9 @@ def register_blueprints(app: Flask) -> None:
     from gmgportal.home.views import bp as home_bp
     from gmgportal.jobs.views import bp as jobs_bp
     from gmgportal.programme.views import bp as programme_bp
+    from gmgportal.reports.views import bp as reports_bp
 
-    for blueprint in (home_bp, auth_bp, admin_bp, jobs_bp, programme_bp):
+    for blueprint in (home_bp, auth_bp, admin_bp, jobs_bp, programme_bp, reports_bp):
         app.register_blueprint(blueprint)
 
 
@@ -57,11 +58,13 @@ def register_features(app: Flask) -> None:
     from gmgportal.auth.views import register_login_manager
     from gmgportal.jobs import register_jobs
     from gmgportal.programme import register_programme
+    from gmgportal.reports import register_reports
 
     register_login_manager(app)
     register_auth_content(app)
     register_auth_home(app)
     register_programme(app)
+    register_reports(app)
     register_jobs(app)
 
 

@@ -1,2 +1,9 @@
 """Progress reports: a group's report for a period assembled from the live data as of its end date,
 edited by the chairs, frozen as numbered snapshots, compared, published and exported."""
+
+
+def register_reports(app) -> None:
+    """The navigation link (every logged-in user reads the published reports) and the export tasks."""
+    from gmgportal.core.navigation import add_nav_link
+
+    add_nav_link(app, "Progress reports", "reports.index", lambda user: True, order=40)
