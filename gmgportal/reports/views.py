@@ -11,11 +11,13 @@ from gmgportal.core.errors import Refused, abort_with
 from gmgportal.core.forms import ConfirmForm, select_choices, show_refusal
 from gmgportal.core.markdown import render_markdown
 from gmgportal.core.permissions import authorize, login_required
+from gmgportal.jobs import start_job
 from gmgportal.extensions import login_manager
 from gmgportal.programme import queries as programme
 from gmgportal.programme.queries import Period
 from gmgportal.reports import services
 from gmgportal.reports.assemble import SECTION_TITLES
+from gmgportal.reports.exports import EXPORT_TASK, FORMATS, file_stem
 from gmgportal.reports.forms import DATE_HINT, MARKDOWN_HINT, GenerateForm, PublishForm, SectionForm
 from gmgportal.reports.models import Report, can_manage_reports
 from gmgportal.reports.render import report_html, report_markdown
@@ -177,8 +179,7 @@ def compare(report_id: int):
 
 
 def _download(report: Report, data: str, extension: str, mimetype: str) -> Response:
-    name = f"{report.group.slug}-progress-report-{report.period_end.isoformat()}"
-    name += f"-{report.number}" if report.is_frozen else "-draft"
+    name = file_stem(report)
     return Response(data, mimetype=mimetype,
                     headers={"Content-Disposition": f'attachment; filename="{name}.{extension}"'})
 
@@ -195,3 +196,17 @@ def download_html(report_id: int):
     report = _readable(report_id)
     document = services.report_content(report).document
     return _download(report, report_html(document), "html", "text/html; charset=utf-8")
+
+
+@bp.post("/<int:report_id>/export/<fmt>")
+@login_required
+def export(report_id: int, fmt: str):
+    """DOCX and PDF are made by a background job; its page shows the progress and the download."""
+    report = _readable(report_id)
+    if fmt not in FORMATS:
+        abort_with(404, "Reports are exported as DOCX or PDF.")
+    if not ConfirmForm().validate_on_submit():
+        abort_with(400, "The form's security token was missing or had expired. Reload the page and try again.")
+    job = start_job(EXPORT_TASK, current_user, {"report_id": report.id, "format": fmt})
+    flash(f"The {fmt.upper()} of {report.name} is being made. You can leave this page and come back.", "success")
+    return redirect(url_for("jobs.show", job_id=job.id), code=303)
