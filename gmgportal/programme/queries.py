@@ -418,3 +418,14 @@ def group_agencies(group: WorkingGroup) -> list[Agency]:
         Agency.id.in_(sa.select(involved.subquery().c.agency_id)), Agency.id.in_(chairs))).order_by(Agency.code)))
     rank = {agency_id: i for i, agency_id in enumerate(chairs)}
     return sorted(agencies, key=lambda a: (rank.get(a.id, len(rank)), a.code.lower()))
+
+
+def milestone_counts(group: WorkingGroup, as_of: dt.date) -> dict[str, int]:
+    """How many of the group's milestones are done, overdue and upcoming as of `as_of` (keys as Milestone.state)."""
+    done = sa.and_(Milestone.done_date.is_not(None), Milestone.done_date <= as_of)
+    row = db.session.execute(
+        sa.select(sa.func.count().filter(done).label("completed"),
+                  sa.func.count().filter(sa.not_(done), Milestone.due_date < as_of).label("overdue"),
+                  sa.func.count().filter(sa.not_(done), Milestone.due_date >= as_of).label("not_started"))
+        .where(Milestone.activity_id.in_(in_group(group)))).one()
+    return {"completed": row.completed, "overdue": row.overdue, "not_started": row.not_started}

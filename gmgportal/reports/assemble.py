@@ -99,6 +99,31 @@ class ThemeLine:
     findings: tuple[str, ...]
 
 
+MILESTONE_STATES = (("completed", "Done"), ("not_started", "Upcoming"), ("overdue", "Overdue"))
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The numbers the report's chart draws, as of its date: activities per status, milestones per state."""
+
+    as_of: dt.date
+    activities: tuple[tuple[str, str, int], ...]  # (status value, label, count), in the statuses' order
+    milestones: tuple[tuple[str, str, int], ...]  # (state, label, count): done, upcoming, overdue
+
+    def to_dict(self) -> dict:
+        return {"as_of": self.as_of.isoformat(), "activities": [list(r) for r in self.activities],
+                "milestones": [list(r) for r in self.milestones]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Figures":
+        return cls(dt.date.fromisoformat(data["as_of"]), tuple(tuple(r) for r in data["activities"]),
+                   tuple(tuple(r) for r in data["milestones"]))
+
+    @property
+    def empty(self) -> bool:
+        return not any(n for *_, n in self.activities + self.milestones)
+
+
 @dataclass(frozen=True)
 class Section:
     key: str
@@ -133,6 +158,7 @@ class ReportDraft:
     collaborators: tuple[str, ...]
     others: tuple[str, ...]
     next_steps: tuple[MilestoneLine, ...]
+    figures: Figures
     sections: tuple[Section, ...] = field(default=())
 
     @property
@@ -189,6 +215,7 @@ def assemble_report(group: WorkingGroup, period: Period) -> ReportDraft:
         collaborators=tuple(a.code for a in agencies if a.kind == AgencyKind.COLLABORATOR),
         others=tuple(a.code for a in agencies if a.kind == AgencyKind.OTHER),
         next_steps=tuple(_milestone(m, as_of) for m in queries.open_milestones(group, as_of)),
+        figures=_figures(group, states, as_of),
     )
     return _with_sections(draft)
 
@@ -204,6 +231,15 @@ def _outputs(group, activities, states, updates) -> tuple[OutputLine, ...]:
                          tuple(u.narrative for u in updates.get(a.id, []) if u.narrative.strip()))
             for a in by_output.get(output.id, []))))
     return tuple(lines)
+
+
+def _figures(group: WorkingGroup, states, as_of: dt.date) -> Figures:
+    counts = {status: 0 for status in Status}
+    for state in states.values():
+        counts[state.status] += 1
+    milestones = queries.milestone_counts(group, as_of)
+    return Figures(as_of, tuple((s.value, s.label, n) for s, n in counts.items()),
+                   tuple((key, label, milestones[key]) for key, label in MILESTONE_STATES))
 
 
 def _finding(finding: Finding) -> FindingLine:
@@ -256,7 +292,7 @@ def _objectives_md(draft: ReportDraft) -> str:
 
 def _activity_md(activity: ActivityLine) -> str:
     status = activity.status.label
-    if activity.status not in (Status.NOT_STARTED, Status.COMPLETED):
+    if activity.percent_complete and activity.status not in (Status.NOT_STARTED, Status.COMPLETED):
         status += f", {activity.percent_complete} % complete"
     lines = [f"    - ({activity.number}) {sentence(activity.title)} *Status: {status}.*"]
     for narrative in activity.narratives:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from gmgportal.core.markdown import render_markdown
 from gmgportal.extensions import db
 from gmgportal.jobs import JobFailed, Progress, register_task
-from gmgportal.reports.render import ReportDocument, report_html
+from gmgportal.reports.render import FIGURES_SECTION, ReportDocument, report_html
 
 EXPORT_TASK = "report_export"
 FORMATS = ("docx", "pdf")
@@ -107,6 +107,24 @@ def _blocks(doc, fragment_html: str) -> None:
             _inline(doc.add_paragraph(), element)
 
 
+def _figures(doc, figures) -> None:
+    """The chart as a PNG with alt text, then its numbers as two tables."""
+    from docx.shared import Cm
+
+    from gmgportal.reports.charts import chart, chart_description, chart_title
+
+    caption = doc.add_paragraph()
+    caption.add_run(chart_title(figures)).bold = True
+    shape = doc.add_picture(io.BytesIO(chart(figures, "png")), width=Cm(16))
+    shape._inline.docPr.set("descr", chart_description(figures))
+    for heading, rows in (("Activity status", figures.activities), ("Milestones", figures.milestones)):
+        table = doc.add_table(rows=len(rows) + 1, cols=2, style="Table Grid")
+        table.cell(0, 0).text, table.cell(0, 1).text = heading, "Number"
+        for i, (_, label, count) in enumerate(rows, start=1):
+            table.cell(i, 0).text, table.cell(i, 1).text = label, str(count)
+        doc.add_paragraph()
+
+
 def report_docx(document: ReportDocument, progress: Progress | None = None) -> bytes:
     """The report as a Word document: the header, then each section under a Heading 1."""
     from docx import Document
@@ -121,6 +139,8 @@ def report_docx(document: ReportDocument, progress: Progress | None = None) -> b
     for done, section in enumerate(document.sections, start=1):
         doc.add_heading(f"{section.number}. {section.title}", level=1)
         _blocks(doc, render_markdown(section.body))
+        if section.key == FIGURES_SECTION and document.figures is not None:
+            _figures(doc, document.figures)
         if progress is not None:
             progress.update(10 + 80 * done / max(total, 1), f"Section {done} of {total}")
     buffer = io.BytesIO()
@@ -134,7 +154,7 @@ def report_pdf(document: ReportDocument) -> bytes:
     """WeasyPrint's print of the standalone HTML (print styles, page numbers)."""
     from weasyprint import HTML  # heavy: imported only when a PDF is made
 
-    return HTML(string=report_html(document)).write_pdf()
+    return HTML(string=report_html(document, chart="png")).write_pdf()
 
 
 # --- the job ----------------------------------------------------------------------------

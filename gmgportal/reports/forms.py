@@ -26,5 +26,5 @@ class SectionForm(FlaskForm):
 
 
 class PublishForm(FlaskForm):
-    public = BooleanField("Also make it public (the group has agreed): anyone with the link can read it")
+    public = BooleanField("Make it public")
     submit = SubmitField("Publish to members")

@@ -53,6 +53,8 @@ class Report(Auditable, TimestampMixin, db.Model):
     published: Mapped[bool] = mapped_column(default=False)
     published_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
     public: Mapped[bool] = mapped_column(default=False)
+    # The chart's numbers as of the end date, kept when frozen (assemble.Figures.to_dict()).
+    figures: Mapped[Optional[dict]] = mapped_column(sa.JSON)
 
     group: Mapped[WorkingGroup] = relationship()
     created_by: Mapped[Optional[User]] = relationship(foreign_keys=[created_by_id])

@@ -19,7 +19,8 @@ from gmgportal.core.uow import flush_or_conflict
 from gmgportal.extensions import db
 from gmgportal.programme.models import WorkingGroup
 from gmgportal.programme.queries import Period
-from gmgportal.reports.assemble import SECTION_KEYS, SECTION_TITLES, ReportDraft, assemble_report, digest
+from gmgportal.reports.assemble import (SECTION_KEYS, SECTION_TITLES, Figures, ReportDraft, assemble_report,
+                                        digest)
 from gmgportal.reports.models import (HEADER_KEY, Report, ReportStatus, SectionEdit, SnapshotSection,
                                       can_manage_reports)
 from gmgportal.reports.render import ReportDocument
@@ -92,12 +93,13 @@ def report_content(report: Report) -> ReportContent:
     if report.is_frozen:
         header = next((s.markdown for s in report.snapshot if s.section_key == HEADER_KEY), "")
         sections = tuple(s for s in report.snapshot if s.section_key != HEADER_KEY)
-        return ReportContent(ReportDocument(title, header, sections), None, sections)
+        figures = Figures.from_dict(report.figures) if report.figures else None
+        return ReportContent(ReportDocument(title, header, sections, figures), None, sections)
     draft = assemble_report(report.group, report.period)
     edits = {e.section_key: e for e in report.edits}
     sections = tuple(DraftSection(s.key, s.number, s.title, edits[s.key].markdown if s.key in edits else s.body,
                                   s.body, edits.get(s.key)) for s in draft.sections)
-    return ReportContent(ReportDocument(title, draft.header, sections), draft, sections)
+    return ReportContent(ReportDocument(title, draft.header, sections, draft.figures), draft, sections)
 
 
 # --- changing --------------------------------------------------------------------------
@@ -155,6 +157,7 @@ def freeze_report(report: Report, user: Any) -> Report:
               or 0) + 1
     report.status, report.number = ReportStatus.FROZEN, number
     report.frozen_by_id, report.frozen_at = user.id, clock.now()
+    report.figures = content.draft.figures.to_dict()
     rows = [SnapshotSection(position=0, section_key=HEADER_KEY, title="", markdown=content.document.header)]
     rows += [SnapshotSection(position=s.number, section_key=s.key, title=s.title, markdown=s.body.strip())
              for s in content.sections]

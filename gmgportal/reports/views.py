@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from gmgportal.core import clock
 from gmgportal.core.formatting import format_date
@@ -20,7 +21,8 @@ from gmgportal.reports.assemble import SECTION_TITLES
 from gmgportal.reports.exports import EXPORT_TASK, FORMATS, file_stem
 from gmgportal.reports.forms import DATE_HINT, MARKDOWN_HINT, GenerateForm, PublishForm, SectionForm
 from gmgportal.reports.models import Report, can_manage_reports
-from gmgportal.reports.render import report_html, report_markdown
+from gmgportal.reports.charts import chart, chart_description, chart_title
+from gmgportal.reports.render import FIGURES_SECTION, report_html, report_markdown
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -92,7 +94,13 @@ def show(report_id: int):
     report = _readable(report_id)
     content = services.report_content(report)
     previous = services.last_frozen(report.group, report.number) if report.is_frozen else None
+    figures = content.document.figures
     return render_template("reports/show.html", report=report, content=content, previous=previous,
+                           document=content.document, figures_section=FIGURES_SECTION,
+                           chart_title=chart_title(figures) if figures else "",
+                           picture=Markup('<img src="{}" alt="{}" class="chart">').format(
+                               url_for("reports.chart_svg", report_id=report.id), chart_description(figures))
+                           if figures else None,
                            sections=[(s, render_markdown(s.body)) for s in content.sections],
                            header=render_markdown(content.document.header),
                            confirm=ConfirmForm(), publish_form=PublishForm(obj=report))
@@ -210,3 +218,17 @@ def export(report_id: int, fmt: str):
     job = start_job(EXPORT_TASK, current_user, {"report_id": report.id, "format": fmt})
     flash(f"The {fmt.upper()} of {report.name} is being made. You can leave this page and come back.", "success")
     return redirect(url_for("jobs.show", job_id=job.id), code=303)
+
+
+# The chart's own styles are inline in the SVG; it is shown as an image, so nothing in it can run.
+CHART_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
+
+
+@bp.get("/<int:report_id>/chart.svg")
+def chart_svg(report_id: int):
+    report = _readable(report_id)
+    figures = services.report_content(report).document.figures
+    if figures is None:
+        abort_with(404, "This report has no chart.")
+    return Response(chart(figures, "svg"), mimetype="image/svg+xml",
+                    headers={"Content-Security-Policy": CHART_POLICY, "Cache-Control": "private, max-age=300"})

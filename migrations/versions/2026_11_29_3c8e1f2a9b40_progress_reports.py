@@ -31,6 +31,7 @@ def upgrade():
     sa.Column('published', sa.Boolean(), nullable=False),
     sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('public', sa.Boolean(), nullable=False),
+    sa.Column('figures', sa.JSON(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint('period_start <= period_end', name=op.f('ck_progress_report_period_order')),
