@@ -3,8 +3,11 @@ edited by the chairs, frozen as numbered snapshots, compared, published and expo
 
 
 def register_reports(app) -> None:
-    """The navigation link (every logged-in user reads the published reports) and the export tasks."""
+    """The navigation link (every logged-in user reads the published reports), the chairs' home section
+    and the export task."""
     from gmgportal.core.navigation import add_nav_link
     from gmgportal.reports import exports  # noqa: F401 (registers the DOCX and PDF task)
+    from gmgportal.reports.home import register_reports_home
 
     add_nav_link(app, "Progress reports", "reports.index", lambda user: True, order=40)
+    register_reports_home(app)

@@ -46,6 +46,12 @@ def list_reports(user: Any) -> list[Report]:
     return list(db.session.scalars(query))
 
 
+def list_drafts(limit: int = 10) -> list[Report]:
+    return list(db.session.scalars(
+        sa.select(Report).where(Report.status == ReportStatus.DRAFT).options(joinedload(Report.group))
+        .order_by(Report.created_at.desc(), Report.id.desc()).limit(limit)))
+
+
 def last_frozen(group: WorkingGroup, before_number: int | None = None) -> Optional[Report]:
     query = sa.select(Report).where(Report.group_id == group.id, Report.status == ReportStatus.FROZEN)
     if before_number is not None:
@@ -54,10 +60,10 @@ def last_frozen(group: WorkingGroup, before_number: int | None = None) -> Option
 
 
 def default_period(group: WorkingGroup, today: dt.date) -> Period:
-    """From the day after the last frozen report's end (else the first of January) to today."""
+    """From the day after the last frozen report's end (else the first of January) to today (or that day)."""
     last = last_frozen(group)
     start = last.period_end + dt.timedelta(days=1) if last is not None else dt.date(today.year, 1, 1)
-    return Period(min(start, today), today)
+    return Period(start, max(start, today))
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 compare, publish, downloads."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -75,6 +75,8 @@ def generate():
     defaults = {slug: services.default_period(g, today) for slug, g in groups.items()}
     if not form.is_submitted():
         form.period_end.data = today
+        if request.args.get("group") in groups:
+            form.group.data = request.args["group"]
     if form.validate_on_submit():
         group = groups.get(form.group.data)
         start = form.period_start.data or defaults[group.slug].start

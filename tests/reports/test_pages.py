@@ -212,3 +212,18 @@ def test_the_draft_page_reads_the_same_number_of_queries_whatever_the_data(
     with count_queries() as more:
         client.get(f"/reports/{draft}")
     assert more.count <= few.count  # (one query fewer once every activity has an update)
+
+
+def test_chairs_home_shows_each_groups_next_period_and_open_drafts(client, as_chair, draft, auth, people):
+    html = client.get("/").get_data(as_text=True)
+    assert "Next TWG1 report: from 1 January 2014" in html and "No report frozen yet" in html
+    assert f'href="/reports/{draft}"' in html and "Draft TWG1 progress report, 13 May 2014" in html
+    assert 'href="/reports/new?group=twg1"' in html
+    assert '<option selected value="twg1">' in client.get("/reports/new?group=twg1").get_data(as_text=True)
+    freeze(client, as_chair, draft)
+    html = client.get("/").get_data(as_text=True)
+    assert "Next TWG1 report: from 14 May 2014" in html and "Draft TWG1" not in html
+    assert "Last frozen: report 1, ending 13 May 2014" in html
+    auth.logout()
+    auth.login(people["unicef"].email)
+    assert "Next TWG1 report" not in client.get("/").get_data(as_text=True)
