@@ -15,10 +15,10 @@ def chair_reports_section(user) -> HomeSection | None:
     if not can_manage_reports(user):
         return None
     today = clock.today()
-    items = []
+    items, frozen = [], services.last_frozen_per_group()
     for group in programme.list_groups():
-        period = services.default_period(group, today)
-        last = services.last_frozen(group)
+        last = frozen.get(group.id)
+        period = services.next_period(last, today)
         items.append(HomeItem(
             f"Next {group.short_name} report: from {format_date(period.start)}",
             url_for("reports.generate", group=group.slug),

@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from gmgportal.core import clock
 from gmgportal.core.errors import Refused
+from gmgportal.core.sql import first_per
 from gmgportal.core.formatting import format_date
 from gmgportal.core.uow import flush_or_conflict
 from gmgportal.extensions import db
@@ -59,11 +60,17 @@ def last_frozen(group: WorkingGroup, before_number: int | None = None) -> Option
     return db.session.scalar(query.order_by(Report.number.desc()).limit(1))
 
 
-def default_period(group: WorkingGroup, today: dt.date) -> Period:
+def next_period(last: Optional[Report], today: dt.date) -> Period:
     """From the day after the last frozen report's end (else the first of January) to today (or that day)."""
-    last = last_frozen(group)
     start = last.period_end + dt.timedelta(days=1) if last is not None else dt.date(today.year, 1, 1)
     return Period(start, max(start, today))
+
+
+def last_frozen_per_group() -> dict[int, Report]:
+    """Every group's latest frozen report, in one query."""
+    rows = db.session.scalars(first_per(Report, Report.group_id, (Report.number.desc(),),
+                                        Report.status == ReportStatus.FROZEN))
+    return {r.group_id: r for r in rows}
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,8 @@ def generate():
     form = GenerateForm()
     form.group.choices = select_choices((slug, g.name) for slug, g in groups.items())
     today = clock.today()
-    defaults = {slug: services.default_period(g, today) for slug, g in groups.items()}
+    frozen = services.last_frozen_per_group()
+    defaults = {slug: services.next_period(frozen.get(g.id), today) for slug, g in groups.items()}
     if not form.is_submitted():
         form.period_end.data = today
         if request.args.get("group") in groups:
