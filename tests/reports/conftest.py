@@ -58,3 +58,27 @@ def seed_progress(twg1, people, activity_by_ref, log_update):
     log_update(activity_by_ref("1.2 (2)"), chair, dt.date(2014, 5, 2), Status.ON_TRACK, 10)
     log_update(activity_by_ref("1.2 (3)"), people["iom"], dt.date(2014, 5, 6), Status.ON_TRACK, 5)
     return twg1
+
+
+# --- posting the reports' forms (a logged-in test client and its AuthActions) ---------------
+
+def token(auth, path: str) -> str:
+    return auth.csrf_token(path)
+
+
+def generate(client, auth, start="2014-01-01", end="2014-05-13", group="twg1"):
+    return client.post("/reports/new", data={"group": group, "period_start": start, "period_end": end,
+                                              "csrf_token": token(auth, "/reports/new")})
+
+
+def report_id(response) -> int:
+    return int(re.search(r"/reports/(\d+)", response.headers["Location"]).group(1))
+
+
+def freeze(client, auth, rid: int):
+    return client.post(f"/reports/{rid}/freeze", data={"csrf_token": token(auth, f"/reports/{rid}/freeze")})
+
+
+def save_section(client, auth, rid: int, key: str, text: str, **extra):
+    path = f"/reports/{rid}/sections/{key}"
+    return client.post(path, data={"markdown": text, "csrf_token": token(auth, path), **extra})

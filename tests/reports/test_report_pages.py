@@ -9,35 +9,13 @@ import sqlalchemy as sa
 
 from gmgportal.programme.models import Status
 from gmgportal.reports.models import FrozenReportChanged, Report, ReportStatus, SnapshotSection
-from tests.reports.conftest import MAY_13, SEED_NARRATIVE
+from tests.reports.conftest import MAY_13, SEED_NARRATIVE, freeze, generate, report_id, save_section, token
 
 
 @pytest.fixture
 def as_chair(auth, people):
     auth.login(people["chair"].email)
     return auth
-
-
-def token(auth, path: str) -> str:
-    return auth.csrf_token(path)
-
-
-def generate(client, auth, start="2014-01-01", end="2014-05-13", group="twg1"):
-    return client.post("/reports/new", data={"group": group, "period_start": start, "period_end": end,
-                                              "csrf_token": token(auth, "/reports/new")})
-
-
-def report_id(response) -> int:
-    return int(re.search(r"/reports/(\d+)", response.headers["Location"]).group(1))
-
-
-def freeze(client, auth, rid: int):
-    return client.post(f"/reports/{rid}/freeze", data={"csrf_token": token(auth, f"/reports/{rid}/freeze")})
-
-
-def save_section(client, auth, rid: int, key: str, text: str, **extra):
-    path = f"/reports/{rid}/sections/{key}"
-    return client.post(path, data={"markdown": text, "csrf_token": token(auth, path), **extra})
 
 
 @pytest.fixture

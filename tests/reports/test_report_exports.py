@@ -69,7 +69,7 @@ def _export(client, auth, rid: int, fmt: str):
 def test_export_runs_as_a_job_whose_page_offers_the_file(db, client, auth, people, seed_progress, fmt, magic):
     from gmgportal.jobs import run_job_inline
     from gmgportal.jobs.models import Job, JobState
-    from tests.reports.test_pages import generate, report_id
+    from tests.reports.conftest import generate, report_id
 
     auth.login(people["chair"].email)
     rid = report_id(generate(client, auth))
@@ -83,7 +83,7 @@ def test_export_runs_as_a_job_whose_page_offers_the_file(db, client, auth, peopl
 
 
 def test_a_member_cannot_export_an_unpublished_report_and_unknown_formats_are_404(client, auth, people, seed_progress):
-    from tests.reports.test_pages import generate, report_id
+    from tests.reports.conftest import generate, report_id
 
     auth.login(people["chair"].email)
     rid = report_id(generate(client, auth))

@@ -73,7 +73,7 @@ def test_docx_has_the_chart_with_alt_text_and_its_tables(seed_progress):
 def test_the_page_shows_the_chart_as_an_image_and_a_frozen_report_keeps_its_numbers(
         client, auth, people, seed_progress, activity_by_ref, log_update, frozen_clock):
     from gmgportal.programme.models import Status
-    from tests.reports.test_pages import freeze, generate, report_id
+    from tests.reports.conftest import freeze, generate, report_id
 
     auth.login(people["chair"].email)
     rid = report_id(generate(client, auth))
