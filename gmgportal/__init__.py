@@ -67,8 +67,9 @@ def register_blueprints(app: Flask) -> None:
     from gmgportal.jobs.views import bp as jobs_bp
     from gmgportal.handbook.views import bp as handbook_bp
     from gmgportal.programme.views import bp as programme_bp
+    from gmgportal.reports.views import bp as reports_bp
 
-    for blueprint in (home_bp, auth_bp, admin_bp, jobs_bp, programme_bp, handbook_bp, cases_bp):
+    for blueprint in (home_bp, auth_bp, admin_bp, jobs_bp, programme_bp, handbook_bp, cases_bp, reports_bp):
         app.register_blueprint(blueprint)
 
 
@@ -82,6 +83,7 @@ def register_features(app: Flask) -> None:
     from gmgportal.jobs import register_jobs
     from gmgportal.handbook import register_handbook
     from gmgportal.programme import register_programme
+    from gmgportal.reports import register_reports
 
     register_login_manager(app)
     register_auth_user_lookup(app)
@@ -90,6 +92,7 @@ def register_features(app: Flask) -> None:
     register_programme(app)
     register_handbook(app)
     register_cases(app)
+    register_reports(app)
     register_jobs(app)
 
 

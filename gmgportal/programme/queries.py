@@ -373,3 +373,42 @@ def group_activities(group: WorkingGroup) -> list[Activity]:
     return list(db.session.scalars(
         sa.select(Activity).join(Activity.output).where(Output.group_id == group.id)
         .options(contains_eager(Activity.output)).order_by(Output.position, Output.code, Activity.number)))
+
+
+def updates_in_period(activity_ids: Iterable[int], period: Period) -> dict[int, list[ProgressUpdate]]:
+    """Each activity's updates dated in `period`, oldest first, in one query."""
+    ids = list(activity_ids)
+    result: dict[int, list[ProgressUpdate]] = {}
+    if not ids:
+        return result
+    rows = db.session.scalars(
+        sa.select(ProgressUpdate)
+        .where(ProgressUpdate.activity_id.in_(ids), ProgressUpdate.as_of.between(period.start, period.end))
+        .order_by(ProgressUpdate.as_of, ProgressUpdate.id))
+    for update in rows:
+        result.setdefault(update.activity_id, []).append(update)
+    return result
+
+
+def group_agencies(group: WorkingGroup) -> list[Agency]:
+    """Agencies chairing, leading or joining the group's work: chair, co-chair, then the others by code."""
+    activity_ids = in_group(group)
+    involved = sa.union(
+        sa.select(Activity.lead_agency_id.label("agency_id")).where(Activity.id.in_(activity_ids)),
+        sa.select(activity_partner.c.agency_id).where(activity_partner.c.activity_id.in_(activity_ids)))
+    chairs = [a for a in (group.chair_agency_id, group.co_chair_agency_id) if a is not None]
+    agencies = list(db.session.scalars(sa.select(Agency).where(sa.or_(
+        Agency.id.in_(sa.select(involved.subquery().c.agency_id)), Agency.id.in_(chairs))).order_by(Agency.code)))
+    rank = {agency_id: i for i, agency_id in enumerate(chairs)}
+    return sorted(agencies, key=lambda a: (rank.get(a.id, len(rank)), a.code.lower()))
+
+
+def milestone_counts(group: WorkingGroup, as_of: dt.date) -> dict[str, int]:
+    """How many of the group's milestones are done, overdue and upcoming as of `as_of` (keys as Milestone.state)."""
+    done = sa.and_(Milestone.done_date.is_not(None), Milestone.done_date <= as_of)
+    row = db.session.execute(
+        sa.select(sa.func.count().filter(done).label("completed"),
+                  sa.func.count().filter(sa.not_(done), Milestone.due_date < as_of).label("overdue"),
+                  sa.func.count().filter(sa.not_(done), Milestone.due_date >= as_of).label("not_started"))
+        .where(Milestone.activity_id.in_(in_group(group)))).one()
+    return {"completed": row.completed, "overdue": row.overdue, "not_started": row.not_started}

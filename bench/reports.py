@@ -1,0 +1,78 @@
+"""A progress report of a group with 50 outputs, 1,000 activities and 50,000 updates (SQLite):
+the draft assembled, the draft page, the DOCX and the PDF, for a quarter."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from bench.programme import ACTIVITIES, OUTPUTS, UPDATES, _app, _login
+
+RUNS = int(os.environ.get("GMG_BENCH_RUNS", "3"))
+TARGETS_S = {"draft assembled": 1.0, "draft page": 1.0, "DOCX": 3.0, "PDF": 10.0}
+PERIOD = (dt.date(2014, 4, 1), dt.date(2014, 6, 30))
+
+
+def _median_s(work) -> tuple[float, float]:
+    """Median wall-clock and CPU seconds (CPU time stays meaningful on a busy machine)."""
+    work()  # warm
+    walls, cpus = [], []
+    for _ in range(RUNS):
+        wall, cpu = time.perf_counter(), time.process_time()
+        work()
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def run() -> list[str]:
+    from gmgportal.auth import services as auth_services
+    from gmgportal.auth.models import Agency
+    from gmgportal.core.permissions import Role
+    from gmgportal.extensions import db
+    from gmgportal.programme.queries import Period
+    from gmgportal.programme.sampledata import create_sample_programme
+    from gmgportal.reports.assemble import assemble_report
+    from gmgportal.reports.exports import report_docx, report_pdf
+    from gmgportal.reports.render import ReportDocument
+    from gmgportal.reports.services import generate_report
+
+    lines = []
+    with tempfile.TemporaryDirectory() as tmp:
+        app = _app(Path(tmp))
+        with app.app_context():
+            db.create_all()
+            agencies = [Agency(code=c, name=c) for c in ("UN/DESA", "IOM", "ILO", "UNICEF", "World Bank")]
+            db.session.add_all(agencies)
+            db.session.commit()
+            user = auth_services.create_user("bench@example.org", "Bench", agencies[0], "bench-password-1",
+                                             [Role.CHAIR])
+            group = create_sample_programme(user, agencies, outputs=OUTPUTS, activities=ACTIVITIES, updates=UPDATES)
+            report = generate_report(group, Period(*PERIOD), user)
+            db.session.commit()
+            report_id, period = report.id, Period(*PERIOD)
+            draft = assemble_report(group, period)
+            narratives = sum(len(a.narratives) for o in draft.outputs for a in o.activities)
+            print(f"data ready; report for {PERIOD[0]} to {PERIOD[1]}", flush=True)
+            lines.append(f"data: {OUTPUTS} outputs, {ACTIVITIES} activities, {UPDATES} updates; report for "
+                         f"{PERIOD[0]} to {PERIOD[1]} with {narratives:,} narratives")
+            document = ReportDocument("Bench", draft.header, draft.sections, draft.figures)
+            client = app.test_client()
+            _login(client, "bench@example.org", "bench-password-1")
+            timings = {
+                "draft assembled": _median_s(lambda: assemble_report(group, period)),
+                "draft page": _median_s(lambda: client.get(f"/reports/{report_id}")),
+                "DOCX": _median_s(lambda: report_docx(document)),
+            }
+            with app.test_request_context():
+                timings["PDF"] = _median_s(lambda: report_pdf(document))
+            for name, (wall, cpu) in timings.items():
+                target = TARGETS_S[name]
+                verdict = "ok" if cpu < target else f"OVER {target:.0f} s"
+                lines.append(f"{name:<16} median {wall:6.2f} s wall, {cpu:6.2f} s CPU over {RUNS} runs  {verdict}")
+            db.session.remove()
+            db.engine.dispose()
+    return lines

@@ -1,0 +1,223 @@
+"""Generating, editing, freezing, comparing and publishing progress reports.
+
+Services flush and never commit; a refusal raises `Refused` (409: the report is frozen).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
+
+from gmgportal.core import clock
+from gmgportal.core.errors import Refused
+from gmgportal.core.sql import first_per
+from gmgportal.core.formatting import format_date
+from gmgportal.core.uow import conflict_as
+from gmgportal.extensions import db
+from gmgportal.programme.models import WorkingGroup
+from gmgportal.programme.queries import Period
+from gmgportal.reports.assemble import (SECTION_KEYS, SECTION_TITLES, Figures, ReportDraft, assemble_report,
+                                        digest)
+from gmgportal.reports.models import (HEADER_KEY, Report, ReportStatus, SectionEdit, SnapshotSection,
+                                      can_manage_reports)
+from gmgportal.reports.render import ReportDocument
+
+MAX_PERIOD_DAYS = 3 * 366
+
+
+# --- reading -------------------------------------------------------------------------
+
+def get_report(report_id: int) -> Optional[Report]:
+    return db.session.scalar(
+        sa.select(Report).where(Report.id == report_id)
+        .options(joinedload(Report.group), joinedload(Report.frozen_by), selectinload(Report.edits),
+                 selectinload(Report.snapshot)))
+
+
+def list_reports(user: Any) -> list[Report]:
+    """Every report for chairs; the published ones for everyone else. Newest period first."""
+    query = (sa.select(Report).join(Report.group).options(joinedload(Report.group), joinedload(Report.frozen_by))
+             .order_by(WorkingGroup.short_name, Report.period_end.desc(), Report.id.desc()))
+    if not can_manage_reports(user):
+        query = query.where(Report.published.is_(True))
+    return list(db.session.scalars(query))
+
+
+def list_drafts(limit: int = 10) -> list[Report]:
+    return list(db.session.scalars(
+        sa.select(Report).where(Report.status == ReportStatus.DRAFT).options(joinedload(Report.group))
+        .order_by(Report.created_at.desc(), Report.id.desc()).limit(limit)))
+
+
+def last_frozen(group: WorkingGroup, before_number: int | None = None) -> Optional[Report]:
+    query = sa.select(Report).where(Report.group_id == group.id, Report.status == ReportStatus.FROZEN)
+    if before_number is not None:
+        query = query.where(Report.number < before_number)
+    return db.session.scalar(query.order_by(Report.number.desc()).limit(1))
+
+
+def next_period(last: Optional[Report], today: dt.date) -> Period:
+    """From the day after the last frozen report's end (else the first of January) to today (or that day)."""
+    start = last.period_end + dt.timedelta(days=1) if last is not None else dt.date(today.year, 1, 1)
+    return Period(start, max(start, today))
+
+
+def last_frozen_per_group() -> dict[int, Report]:
+    """Every group's latest frozen report, in one query."""
+    rows = db.session.scalars(first_per(Report, Report.group_id, (Report.number.desc(),),
+                                        Report.status == ReportStatus.FROZEN))
+    return {r.group_id: r for r in rows}
+
+
+@dataclass(frozen=True)
+class DraftSection:
+    """A draft's section as shown: the chair's text when edited, with whether the data under it changed since."""
+
+    key: str
+    number: int
+    title: str
+    body: str
+    generated: str
+    edit: Optional[SectionEdit]
+
+    @property
+    def edited(self) -> bool:
+        return self.edit is not None
+
+    @property
+    def data_changed(self) -> bool:
+        return self.edit is not None and self.edit.data_digest != digest(self.generated)
+
+
+@dataclass(frozen=True)
+class ReportContent:
+    document: ReportDocument
+    draft: Optional[ReportDraft]  # None for a frozen report (its snapshot is the content)
+    sections: tuple  # DraftSection for drafts, SnapshotSection for frozen reports
+
+
+def report_content(report: Report) -> ReportContent:
+    """What a report says: its snapshot when frozen, else assembled now as of its end date with the edits."""
+    title = f"{report.group.short_name} Progress Report, {format_date(report.period_end)}"
+    if report.is_frozen:
+        header = next((s.markdown for s in report.snapshot if s.section_key == HEADER_KEY), "")
+        sections = tuple(s for s in report.snapshot if s.section_key != HEADER_KEY)
+        figures = Figures.from_dict(report.figures) if report.figures else None
+        return ReportContent(ReportDocument(title, header, sections, figures), None, sections)
+    draft = assemble_report(report.group, report.period)
+    edits = {e.section_key: e for e in report.edits}
+    sections = tuple(DraftSection(s.key, s.number, s.title, edits[s.key].markdown if s.key in edits else s.body,
+                                  s.body, edits.get(s.key)) for s in draft.sections)
+    return ReportContent(ReportDocument(title, draft.header, sections, draft.figures), draft, sections)
+
+
+# --- changing --------------------------------------------------------------------------
+
+def _refuse_if_frozen(report: Report) -> None:
+    if report.is_frozen:
+        raise Refused(f"{report.name} is frozen: it cannot change. Generate a new report for a new period.")
+
+
+def generate_report(group: WorkingGroup, period: Period, user: Any) -> Report:
+    if period.start > period.end:
+        raise Refused("The end of the period must be on or after its start.", field="period_end")
+    if (period.end - period.start).days > MAX_PERIOD_DAYS:
+        raise Refused("A report covers at most three years; choose a later start.", field="period_start")
+    report = Report(group=group, period_start=period.start, period_end=period.end, status=ReportStatus.DRAFT,
+                    created_by_id=user.id)
+    db.session.add(report)
+    db.session.flush()
+    return report
+
+
+def check_section_key(key: str) -> None:
+    if key not in SECTION_KEYS:
+        raise Refused(f"A report has no section {key!r}.")
+
+
+def edit_section(report: Report, key: str, markdown: str, user: Any) -> SectionEdit:
+    """Keep the chair's text for a section, noting the generated text it replaces."""
+    _refuse_if_frozen(report)
+    check_section_key(key)
+    generated = assemble_report(report.group, report.period).section(key).body
+    edit = next((e for e in report.edits if e.section_key == key), None)
+    with conflict_as(lambda: Refused("Someone else saved this section at the same moment. Try again.")):
+        if edit is None:
+            edit = SectionEdit(section_key=key)
+            report.edits.append(edit)
+        edit.markdown, edit.data_digest, edit.edited_by_id = markdown.strip(), digest(generated), user.id
+    return edit
+
+
+def reset_section(report: Report, key: str) -> None:
+    """Back to the generated text: the chair's edit of the section is dropped."""
+    _refuse_if_frozen(report)
+    check_section_key(key)
+    for edit in [e for e in report.edits if e.section_key == key]:
+        report.edits.remove(edit)
+    db.session.flush()
+
+
+def freeze_report(report: Report, user: Any) -> Report:
+    """Number the report and keep every section's Markdown as it reads now; from now on it never changes."""
+    _refuse_if_frozen(report)
+    content = report_content(report)
+    number = (db.session.scalar(sa.select(sa.func.max(Report.number)).where(Report.group_id == report.group_id))
+              or 0) + 1
+    with conflict_as(lambda: Refused("Another report of the group was frozen at the same moment. Try again.")):
+        report.status, report.number = ReportStatus.FROZEN, number
+        report.frozen_by_id, report.frozen_at = user.id, clock.now()
+        report.figures = content.draft.figures.to_dict()
+        rows = [SnapshotSection(position=0, section_key=HEADER_KEY, title="", markdown=content.document.header)]
+        rows += [SnapshotSection(position=s.number, section_key=s.key, title=s.title, markdown=s.body.strip())
+                 for s in content.sections]
+        for row in rows:
+            row.report = report
+            db.session.add(row)
+    return report
+
+
+def publish_report(report: Report, public: bool) -> Report:
+    """Members (and, with the group's consent, the public) may read it from now on."""
+    if not report.is_frozen:
+        raise Refused("Freeze the report before publishing it: only a frozen report can be published.")
+    if not report.published:
+        report.published_at = clock.now()
+    report.published, report.public = True, public
+    db.session.flush()
+    return report
+
+
+# --- comparing -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SectionComparison:
+    key: str
+    number: int
+    title: str
+    changed: bool
+    lines: tuple[tuple[str, str], ...]  # ("same" | "added" | "removed", text)
+
+
+def compare_reports(report: Report, previous: Report) -> list[SectionComparison]:
+    """Section by section, what changed from `previous` to `report` (both frozen), line by line."""
+    before = {s.section_key: s.markdown for s in previous.snapshot}
+    result = []
+    for key in (HEADER_KEY, *SECTION_KEYS):
+        section = next((s for s in report.snapshot if s.section_key == key), None)
+        new = section.markdown if section is not None else ""
+        old = before.get(key, "")
+        lines = []
+        for line in difflib.ndiff(old.splitlines(), new.splitlines()):
+            mark, text = line[:2], line[2:]
+            if mark in ("+ ", "- ", "  "):
+                lines.append(({"+ ": "added", "- ": "removed", "  ": "same"}[mark], text))
+        title = SECTION_TITLES.get(key, "Header")
+        result.append(SectionComparison(key, section.number if section is not None else 0, title,
+                                        old != new, tuple(lines)))
+    return result
+
