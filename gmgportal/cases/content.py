@@ -15,7 +15,7 @@ from typing import Any, Optional
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from gmgportal.cases.models import Call, Criterion
+from gmgportal.cases.models import Call
 from gmgportal.core import clock
 from gmgportal.core.content import (ContentError, content_digest, content_unchanged, read_yaml,
                                     register_content_loader, remember_content)

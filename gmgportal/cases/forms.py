@@ -8,7 +8,7 @@ from wtforms import (EmailField, MultipleFileField, PasswordField, SelectField, 
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional, ValidationError
 
 from gmgportal.auth.forms import strong_enough
-from gmgportal.cases.models import DataKind, Outcome, Recommendation
+from gmgportal.cases.models import Outcome, Recommendation
 from gmgportal.cases.services import COUNTRIES
 from gmgportal.core.forms import MultiCheckboxField, PortalForm, select_choices
 from gmgportal.programme.forms import PortalDateField

@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
-from typing import BinaryIO, Iterable, Optional
+from typing import Iterable, Optional
 
 import pycountry
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from gmgportal.auth.models import Agency, AgencyKind, User
@@ -17,7 +15,7 @@ from gmgportal.cases.models import (EXTERNAL_AGENCY_CODE, Assignment, Call, CoAu
                                     ReviewerProfile, ReviewScore, ReviewState, Submission, SubmissionAttachment,
                                     SubmissionStatus, SubmissionVersion, SubmitterAccount)
 from gmgportal.core import clock
-from gmgportal.core.attachments import DOCUMENT_KINDS, UploadRefused, human_size, store_file
+from gmgportal.core.attachments import Upload, store_uploads
 from gmgportal.core.errors import Refused
 from gmgportal.core.formatting import format_date
 from gmgportal.core.permissions import Role
@@ -32,10 +30,6 @@ class Invalid(Refused):
 
 class Forbidden(Refused):
     status = 403
-
-
-class AttachmentTooLarge(UploadRefused):
-    """An attachment over MAX_UPLOAD_MB: answered with 413."""
 
 
 # --- the call and its rubric ---------------------------------------------------
@@ -141,13 +135,6 @@ def country_names(codes: Iterable[str]) -> list[str]:
 
 
 @dataclass
-class Upload:
-    filename: str
-    stream: BinaryIO
-    size: int
-
-
-@dataclass
 class SubmissionData:
     title: str
     organisation: str = ""
@@ -212,24 +199,8 @@ def update_submission(submission: Submission, data: SubmissionData, uploads: Ite
 
 
 def _attach(submission: Submission, uploads: Iterable[Upload]) -> None:
-    written: list[str] = []
-    try:
-        max_bytes = current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
-        for upload in uploads:
-            if upload.size > max_bytes:
-                raise AttachmentTooLarge(
-                    f"“{upload.filename}” is {human_size(upload.size)}; attachments can be at most "
-                    f"{human_size(max_bytes)}. Nothing was saved.")
-            stored = store_file(upload.stream, upload.filename, DOCUMENT_KINDS, max_bytes)
-            if sa.inspect(stored).pending:
-                written.append(str(stored.path))
-            submission.attachments.append(SubmissionAttachment(stored_file=stored, filename=upload.filename[:255]))
-        db.session.flush()
-    except BaseException:
-        for path in written:
-            if os.path.exists(path):
-                os.unlink(path)
-        raise
+    submission.attachments.extend(store_uploads(
+        uploads, lambda stored, name: SubmissionAttachment(stored_file=stored, filename=name)))
 
 
 REQUIRED_TO_SUBMIT = {

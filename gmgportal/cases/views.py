@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -16,10 +15,9 @@ from gmgportal.cases.forms import (DATA_KIND_LABELS, AssignForm, CommentForm, Co
 from gmgportal.cases.models import (AssignmentProposal, Call, Outcome, ProposalStatus, Submission, SubmissionStatus,
                                     is_chair)
 from gmgportal.core import clock
-from gmgportal.core.attachments import DOCUMENT_KINDS, UploadRefused, allowed_kinds_hint, safe_download_name, \
-    send_stored_file
+from gmgportal.core.attachments import DOCUMENT_KINDS, allowed_kinds_hint, safe_download_name, send_stored_file
 from gmgportal.core.errors import Refused, abort_with
-from gmgportal.core.forms import ConfirmForm, select_choices, show_refusal
+from gmgportal.core.forms import ConfirmForm, save_with_uploads, select_choices, show_refusal
 from gmgportal.core.permissions import Role, authorize, has_role
 from gmgportal.core.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, to_csv, to_xlsx
 from gmgportal.core.tables import Sort
@@ -145,18 +143,6 @@ def confirm(token: str):
 
 # --- submissions ----------------------------------------------------------------
 
-def _uploads(files) -> list[services.Upload]:
-    uploads = []
-    for storage in files or []:
-        if not storage or not storage.filename:
-            continue
-        storage.stream.seek(0, os.SEEK_END)
-        size = storage.stream.tell()
-        storage.stream.seek(0)
-        uploads.append(services.Upload(storage.filename, storage.stream, size))
-    return uploads
-
-
 def _submission_data(form: SubmissionForm) -> services.SubmissionData:
     return services.SubmissionData(
         title=form.title.data, organisation=form.organisation.data or "", countries=form.countries.data or [],
@@ -174,18 +160,7 @@ def _submission_form_page(form, call, submission, status=200):
 
 
 def _save_submission(form: SubmissionForm, save):
-    try:
-        with attempt():
-            return save(_submission_data(form), _uploads(form.attachments.data)), 200
-    except services.AttachmentTooLarge as refused:
-        form.attachments.errors = [str(refused)]
-        return None, 413
-    except UploadRefused as refused:
-        form.attachments.errors = [f"{refused} Nothing was saved; choose the file again."]
-        return None, 422
-    except Refused as refusal:
-        show_refusal(form, refusal)
-        return None, refusal.status
+    return save_with_uploads(form, lambda uploads: save(_submission_data(form), uploads))
 
 
 @bp.route("/<slug>/submissions/new", methods=["GET", "POST"])

@@ -338,3 +338,54 @@ def send_attachment(link: Any | None, user: Any):
     if not link.stored_file.path.exists():
         abort_with(404, "The file of this attachment is missing from storage. Ask an administrator.")
     return send_stored_file(link.stored_file, safe_download_name(link.filename))
+
+
+# --- uploads from forms ---------------------------------------------------------------
+
+class AttachmentTooLarge(UploadRefused):
+    """An attachment over MAX_UPLOAD_MB: answered with 413."""
+
+
+@dataclass
+class Upload:
+    filename: str
+    stream: BinaryIO
+    size: int
+
+
+def uploads_from(files: Iterable[Any] | None) -> list[Upload]:
+    """The files of a multiple file field (Werkzeug FileStorage), with their sizes; empty choices skipped."""
+    uploads = []
+    for storage in files or []:
+        if not storage or not storage.filename:
+            continue
+        storage.stream.seek(0, os.SEEK_END)
+        size = storage.stream.tell()
+        storage.stream.seek(0)
+        uploads.append(Upload(storage.filename, storage.stream, size))
+    return uploads
+
+
+def store_uploads(uploads: Iterable[Upload], make_link: Callable[[StoredFile, str], Any]) -> list[Any]:
+    """Store each upload (size and type checked: DOCUMENT_KINDS up to MAX_UPLOAD_MB) and make its link row
+    with `make_link(stored_file, filename)`. All or nothing: a refusal removes the files stored here."""
+    written: list[str] = []
+    links = []
+    try:
+        max_bytes = current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
+        for upload in uploads:
+            if upload.size > max_bytes:
+                raise AttachmentTooLarge(
+                    f"“{upload.filename}” is {human_size(upload.size)}; attachments can be at most "
+                    f"{human_size(max_bytes)}. Nothing was saved.")
+            stored = store_file(upload.stream, upload.filename, DOCUMENT_KINDS, max_bytes)
+            if sa.inspect(stored).pending:
+                written.append(str(stored.path))
+            links.append(make_link(stored, upload.filename[:255]))
+        db.session.flush()
+    except BaseException:
+        for path in written:
+            if os.path.exists(path):
+                os.unlink(path)
+        raise
+    return links

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, TypeVar
 
 from flask import Flask, Request
 from flask_wtf import FlaskForm
@@ -15,6 +15,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget, TextArea
 
 from gmgportal.core.urls import BoundedArgs
+
+T = TypeVar("T")
 
 # C0 and C1 control characters and DEL. A text area keeps tab, newline and carriage return;
 # a one-line field turns them into a space.
@@ -157,3 +159,25 @@ class TimeZoneField(SelectField):
 
         if self.data not in time_zone_names():
             raise ValidationError("Choose a time zone from the list.")
+
+
+def save_with_uploads(form: FlaskForm, save: Callable[[list], T]) -> tuple[T | None, int]:
+    """Call `save(uploads)` with the files of the form's `attachments` field, undoing only its changes if it
+    refuses. A refused file goes beside the field (413 too large, 422 not accepted), a service's refusal
+    on the form. Returns (what `save` returned, or None; the status to show the form with)."""
+    from gmgportal.core.attachments import AttachmentTooLarge, UploadRefused, uploads_from
+    from gmgportal.core.errors import Refused
+    from gmgportal.core.uow import attempt
+
+    try:
+        with attempt():
+            return save(uploads_from(form.attachments.data)), 200
+    except AttachmentTooLarge as refused:
+        form.attachments.errors = [str(refused)]
+        return None, 413
+    except UploadRefused as refused:
+        form.attachments.errors = [f"{refused} Nothing was saved; choose the file again."]
+        return None, 422
+    except Refused as refusal:
+        show_refusal(form, refusal)
+        return None, refusal.status

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
-from typing import BinaryIO, Iterable, Optional
+from typing import Iterable, Optional
 
 import sqlalchemy as sa
-from flask import current_app
 
 from gmgportal.auth.models import Agency, User
-from gmgportal.core.attachments import DOCUMENT_KINDS, UploadRefused, human_size, store_file
+from gmgportal.core.attachments import Upload, store_uploads
 from gmgportal.core.audit import record_event
 from gmgportal.core.errors import Refused
 from gmgportal.core.uow import conflict_as
@@ -23,10 +21,6 @@ from gmgportal.programme.models import (
 from gmgportal.programme.queries import activity_number_taken, latest_updates, output_code_taken
 
 
-class AttachmentTooLarge(UploadRefused):
-    """An attachment over MAX_UPLOAD_MB: answered with 413."""
-
-
 # --- progress ------------------------------------------------------------------
 
 @dataclass
@@ -36,13 +30,6 @@ class ProgressData:
     percent_complete: int
     narrative: str
     evidence_links: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Upload:
-    filename: str
-    stream: BinaryIO
-    size: int
 
 
 def log_progress(activity: Activity, author: User, data: ProgressData, uploads: Iterable[Upload] = ()) -> ProgressUpdate:
@@ -67,25 +54,9 @@ def _apply_progress(update: ProgressUpdate, data: ProgressData) -> None:
 
 
 def _attach(update: ProgressUpdate, uploads: Iterable[Upload]) -> None:
-    written: list[str] = []
-    try:
-        max_bytes = current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
-        for upload in uploads:
-            if upload.size > max_bytes:
-                raise AttachmentTooLarge(
-                    f"“{upload.filename}” is {human_size(upload.size)}; attachments can be at most "
-                    f"{human_size(max_bytes)}. Nothing was saved.")
-            stored = store_file(upload.stream, upload.filename, DOCUMENT_KINDS, max_bytes)
-            if sa.inspect(stored).pending:
-                written.append(str(stored.path))
-            update.attachments.append(ProgressAttachment(stored_file=stored, filename=upload.filename[:255]))
-        db.session.flush()
-        _refresh_activity_status(update.activity)
-    except BaseException:
-        for path in written:
-            if os.path.exists(path):
-                os.unlink(path)
-        raise
+    update.attachments.extend(store_uploads(
+        uploads, lambda stored, name: ProgressAttachment(stored_file=stored, filename=name)))
+    _refresh_activity_status(update.activity)
 
 
 def _refresh_activity_status(activity: Activity) -> None:

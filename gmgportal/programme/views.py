@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 from flask import (
     Blueprint,
@@ -19,18 +18,17 @@ from flask_login import current_user
 from gmgportal.core.pagecache import cacheable
 from gmgportal.core.attachments import (
     DOCUMENT_KINDS,
-    UploadRefused,
     allowed_kinds_hint,
     send_attachment,
 )
 from gmgportal.core.errors import Refused, abort_with, get_child_or_404
 from gmgportal.core.filters import page_number, parse_filters
-from gmgportal.core.forms import ConfirmForm, select_choices, show_refusal
+from gmgportal.core.forms import ConfirmForm, save_with_uploads, select_choices, show_refusal
 from gmgportal.core.markdown import render_markdown
 from gmgportal.core.permissions import authorize
 from gmgportal.core.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, to_csv, to_xlsx
 from gmgportal.core.tables import Sort
-from gmgportal.extensions import db, login_manager
+from gmgportal.extensions import login_manager
 from gmgportal.core import clock
 from gmgportal.programme import exports, operations, queries
 from gmgportal.programme.forms import (
@@ -184,18 +182,6 @@ def attachment(attachment_id: int):
 
 # --- progress updates ----------------------------------------------------------
 
-def _uploads(files) -> list[operations.Upload]:
-    uploads = []
-    for storage in files or []:
-        if not storage or not storage.filename:
-            continue
-        storage.stream.seek(0, os.SEEK_END)
-        size = storage.stream.tell()
-        storage.stream.seek(0)
-        uploads.append(operations.Upload(storage.filename, storage.stream, size))
-    return uploads
-
-
 def _progress_data(form: ProgressForm) -> operations.ProgressData:
     return operations.ProgressData(form.as_of.data, Status(form.status.data), form.percent_complete.data,
                                  form.narrative.data, parse_links(form.evidence_links.data))
@@ -205,14 +191,7 @@ def _save_progress(form: ProgressForm, save) -> tuple[object | None, int]:
     """Validate and save; returns (saved update or None, HTTP status for re-showing the form)."""
     if form.preview.data or not form.validate_on_submit():
         return None, 200
-    try:
-        return save(_progress_data(form), _uploads(form.attachments.data)), 200
-    except operations.AttachmentTooLarge as refused:
-        form.attachments.errors = [str(refused)]
-        return None, 413
-    except UploadRefused as refused:
-        form.attachments.errors = [f"{refused} Nothing was saved; choose the file again."]
-        return None, 422
+    return save_with_uploads(form, lambda uploads: save(_progress_data(form), uploads))
 
 
 def _progress_form_page(form: ProgressForm, activity: Activity, update: ProgressUpdate | None, status: int):

@@ -7,7 +7,7 @@ and numbered lists), the PDF is WeasyPrint's print of the standalone HTML.
 from __future__ import annotations
 
 import io
-from typing import Any, Literal
+from typing import Literal
 
 from lxml import html as lxml_html
 from pydantic import BaseModel, ValidationError
