@@ -109,7 +109,7 @@ def test_call_from_registration_to_decision(egm, app, db, live_server, page, log
     page.goto(f"{live_server.url}/cases/egm-2014/manage")
     page.get_by_role("link", name=re.compile(r"^proposal \d+")).click()
     visit(page, check_a11y, screenshot, "cases-proposal", "Proposed reviewers")
-    expect(page.get_by_role("cell", name="Irene Okafor", exact=True)).to_be_visible()
+    expect(page.get_by_role("rowheader", name="Irene Okafor", exact=True)).to_be_visible()
     page.get_by_role("button", name="Confirm and e-mail the reviewers").click()
     expect(page.get_by_role("status")).to_contain_text("3 assignments made")
     logout(page)

@@ -57,8 +57,9 @@ TAB_STOPS_JS = """
 """
 
 
-def _reachable_paths(app, db) -> list[str]:
-    """Pages without URL parameters, plus one of each detail page from the loaded content."""
+def _reachable_paths(app, db, samples=None) -> list[str]:
+    """Pages without URL parameters, plus one of each detail page from the loaded content
+    (and the handbook and case pages of `samples`)."""
     from gmgportal.programme.models import Activity, Output, Theme, WorkingGroup
 
     paths = sorted(
@@ -90,6 +91,17 @@ def _reachable_paths(app, db) -> list[str]:
             url_for("programme.delete_milestone", activity_id=activity.id, milestone_id=activity.milestones[0].id),
             url_for("programme.delete_finding", slug=group.slug, finding_id=group.findings[0].id),
         ]
+        if samples:
+            paths += [
+                url_for("handbook.chapter", chapter_id=samples["chapter"].id),
+                url_for("cases.call", slug=samples["call"].slug),
+                url_for("cases.manage", slug=samples["call"].slug),
+                url_for("cases.ranking", slug=samples["call"].slug),
+                url_for("cases.progress", slug=samples["call"].slug),
+                url_for("cases.case_admin", submission_id=samples["case"].id),
+                url_for("cases.review", assignment_id=samples["assignment"].id),
+                url_for("cases.proposal", proposal_id=samples["proposal"].id),
+            ]
     return paths
 
 
@@ -101,6 +113,47 @@ def everyone(db, runner, make_user):
 
     return make_user("everyone@example.org", roles=tuple(Role), agency=get_agency_by_code("IOM"),
                      name="Every Role")
+
+
+@pytest.fixture
+def samples(db, frozen_clock, everyone, make_user):
+    """A chapter with two versions and a compiled edition; a submitted case reviewed by `everyone`,
+    and an open assignment proposal: so every handbook and case table has rows."""
+    from gmgportal.cases import services as cases
+    from gmgportal.cases.models import AssignmentProposal, Recommendation
+    from gmgportal.handbook import services as handbook
+    from gmgportal.handbook.models import Chapter, Handbook
+    from gmgportal.jobs import run_job_inline, start_job
+
+    frozen_clock.freeze("2014-06-02")  # inside the call's window
+    chapter = db.session.scalar(sa.select(Chapter).order_by(Chapter.number))
+    writer = make_user(agency=chapter.lead_agency, name="Chapter Writer")
+    handbook.save_chapter_version(chapter, writer, "## Scope\n\nWhat the chapter covers.", "First draft", 0)
+    handbook.save_chapter_version(chapter, writer, "## Scope\n\nWhat the chapter covers, and why.", "", 1)
+    db.session.commit()
+    job = start_job("handbook_compile", everyone, {"handbook_id": db.session.scalar(sa.select(Handbook.id)),
+                                                   "mode": "latest"}, enqueue=False)
+    db.session.commit()
+    run_job_inline(job)
+
+    call = cases.get_call("egm-2014")
+    submitter = make_user(agency="ILO", name="Case Submitter")
+    data = cases.SubmissionData(
+        title="Mobile phone records for migration flows", organisation="Statistics office", countries=["SEN"],
+        data_kinds=["mobile_phone_records"], summary="Call detail records measure migration.",
+        method="Anonymised call records.", innovation="New source", replication="Any operator",
+        gender="Sex from subscriber data", contact_email=submitter.email, coauthors=[])
+    case = cases.create_submission(call, submitter, data)
+    cases.submit_case(case)
+    assignment = cases.assign_reviewer(case, everyone)
+    cases.save_review(assignment, cases.ReviewData(
+        scores={c.id: c.max_score for c in call.criteria}, comments_for_authors="Clear and replicable.",
+        confidential_comments="A strong case.", recommendation=Recommendation.ACCEPT.value), submit=True)
+    proposal = AssignmentProposal(call_id=call.id, created_by_id=everyone.id, pairs=[[everyone.id, case.id, 0.5]],
+                                  summary={"total": 0.5, "greedy_total": 0.5})
+    db.session.add(proposal)
+    db.session.commit()
+    return {"chapter": chapter, "call": call, "case": case, "assignment": assignment, "proposal": proposal}
 
 
 def _shot_name(path: str, width: dict) -> str:
@@ -120,10 +173,10 @@ def check_layout(page, path: str, width: dict) -> None:
     assert not wrong, f"{path} at {width['width']}px: {wrong}"
 
 
-def test_every_page_passes_axe_on_desktop_and_phone(app, db, everyone, live_server, page, login_as, check_a11y,
-                                                    screenshot):
+def test_every_page_passes_axe_on_desktop_and_phone(app, db, everyone, samples, live_server, page, login_as,
+                                                    check_a11y, screenshot):
     login_as(page, live_server, "everyone@example.org")
-    paths = _reachable_paths(app, db)
+    paths = _reachable_paths(app, db, samples)
     assert len(paths) >= 15
     for width in (DESKTOP, PHONE):
         page.set_viewport_size(width)

@@ -12,6 +12,7 @@ except ImportError:  # the `browser` fixture skips (or fails under CI) before `e
 
 from gmgportal.core.permissions import Role
 from tests.browser.test_every_page import CLIPPED_JS, PHONE, check_layout
+from tests.browser.test_every_page import everyone, samples  # noqa: F401 (fixtures used below)
 
 TABLET = {"width": 700, "height": 900}
 SMALL_LAPTOP = {"width": 840, "height": 900}  # just above the 52rem switch
@@ -108,3 +109,23 @@ def test_phone_timeline_shows_every_bar_and_marker(db, runner, make_user, frozen
     first = table.locator("tbody tr").first
     expect(first.locator("td[data-label=Period]")).to_contain_text(" to ")
     expect(first.locator("td[data-label=Status] .tag")).to_be_visible()
+
+
+def test_handbook_board_and_case_ranking_are_cards_headed_by_their_row_name(everyone, samples, live_server, page,
+                                                                            login_as, check_a11y, screenshot):
+    """On a phone each chapter and each ranked case is a card whose first line is its name (the
+    row header), above the chapter number or the checkbox that come first on a desktop."""
+    page.set_viewport_size(PHONE)
+    login_as(page, live_server, "everyone@example.org")
+    checks = {"handbook-board": ("/handbook/", ".board-table", "No."),
+              "cases-ranking": (f"/cases/{samples['call'].slug}/ranking", ".ranking-table", "Choose")}
+    for name, (path, table, first_column) in checks.items():
+        page.goto(live_server.url + path)
+        check_a11y(page)
+        screenshot(page, f"phone-{name}")
+        check_layout(page, path, PHONE)
+        row = page.locator(f"{table} tbody tr").first
+        header = row.locator("th[scope=row]").bounding_box()
+        first = row.locator(f"td[data-label='{first_column}']").bounding_box()
+        assert header["y"] + header["height"] <= first["y"] + 0.5, f"{name}: the row's name is not on top"
+        assert page.locator(f"{table} thead").bounding_box()["height"] <= 1
