@@ -7,7 +7,6 @@ is timed, with its query count.
 from __future__ import annotations
 
 import random
-import re
 import statistics
 import tempfile
 import time

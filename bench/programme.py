@@ -42,9 +42,22 @@ def _median_ms(client, url: str) -> tuple[float, int]:
     return statistics.median(times), len(response.data)
 
 
-def run() -> list[str]:
+def bench_schema_and_user(*roles):
+    """A fresh schema with the five member agencies and the bench's user (bench@example.org) holding `roles`."""
     from gmgportal.auth import services as auth_services
     from gmgportal.auth.models import Agency
+    from gmgportal.extensions import db
+
+    db.create_all()
+    agencies = [Agency(code=c, name=c) for c in ("UN/DESA", "IOM", "ILO", "UNICEF", "World Bank")]
+    db.session.add_all(agencies)
+    db.session.commit()
+    user = auth_services.create_user("bench@example.org", "Bench", agencies[0], "bench-password-1", list(roles))
+    db.session.commit()
+    return user, agencies
+
+
+def run() -> list[str]:
     from gmgportal.core.permissions import Role
     from gmgportal.extensions import db
     from gmgportal.programme.sampledata import create_sample_programme
@@ -53,12 +66,7 @@ def run() -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         app = _app(Path(tmp))
         with app.app_context():
-            db.create_all()
-            agencies = [Agency(code=c, name=c) for c in ("UN/DESA", "IOM", "ILO", "UNICEF", "World Bank")]
-            db.session.add_all(agencies)
-            db.session.commit()
-            user = auth_services.create_user("bench@example.org", "Bench", agencies[0], "bench-password-1",
-                                             [Role.CHAIR, Role.FOCAL_POINT])
+            user, agencies = bench_schema_and_user(Role.CHAIR, Role.FOCAL_POINT)
             started = time.perf_counter()
             group = create_sample_programme(user, agencies, outputs=OUTPUTS, activities=ACTIVITIES, updates=UPDATES)
             db.session.commit()

@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.programme import ACTIVITIES, OUTPUTS, UPDATES, _app, _login
+from bench.programme import ACTIVITIES, OUTPUTS, UPDATES, _app, _login, bench_schema_and_user
 
 RUNS = int(os.environ.get("GMG_BENCH_RUNS", "3"))
 TARGETS_S = {"draft assembled": 1.0, "draft page": 1.0, "DOCX": 3.0, "PDF": 10.0}
@@ -29,8 +29,6 @@ def _median_s(work) -> tuple[float, float]:
 
 
 def run() -> list[str]:
-    from gmgportal.auth import services as auth_services
-    from gmgportal.auth.models import Agency
     from gmgportal.core.permissions import Role
     from gmgportal.extensions import db
     from gmgportal.programme.queries import Period
@@ -44,12 +42,7 @@ def run() -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         app = _app(Path(tmp))
         with app.app_context():
-            db.create_all()
-            agencies = [Agency(code=c, name=c) for c in ("UN/DESA", "IOM", "ILO", "UNICEF", "World Bank")]
-            db.session.add_all(agencies)
-            db.session.commit()
-            user = auth_services.create_user("bench@example.org", "Bench", agencies[0], "bench-password-1",
-                                             [Role.CHAIR])
+            user, agencies = bench_schema_and_user(Role.CHAIR)
             group = create_sample_programme(user, agencies, outputs=OUTPUTS, activities=ACTIVITIES, updates=UPDATES)
             report = generate_report(group, Period(*PERIOD), user)
             db.session.commit()

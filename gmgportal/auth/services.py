@@ -226,7 +226,7 @@ def end_session(token: str | None) -> None:
 
 @functools.cache
 def _session_user_query() -> sa.Select:
-    """Built once per process: building the statement cost as much as running it (docs/readme/speed.md).
+    """Built once per process: building the statement cost as much as running it (docs/performance.md).
 
     It reads the data version too (core/dataversion.py), in the same statement: the page cache needs it.
     """

@@ -15,7 +15,7 @@ except ImportError:
     expect = None
 
 from gmgportal.core.permissions import Role
-from tests.conftest import DEMO_PASSWORD
+from tests.browser.helpers import logout, visit
 
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
 PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -39,17 +39,6 @@ def egm(db, make_user, frozen_clock):
         user = make_user(email, roles=(Role.REVIEWER,), agency=agency, name=name)
         save_reviewer_profile(user, keywords, "")
     db.session.commit()
-
-
-def visit(page, check_a11y, screenshot, name: str, title: str) -> None:
-    expect(page).to_have_title(f"{title} – GMG Portal")
-    expect(page.locator("h1")).to_have_text(title)
-    check_a11y(page)
-    screenshot(page, name)
-
-
-def logout(page):
-    page.get_by_role("button", name="Log out").click()
 
 
 def test_call_from_registration_to_decision(egm, app, db, live_server, page, login_as, check_a11y, screenshot,

@@ -13,6 +13,7 @@ except ImportError:  # the `browser` fixture skips (or fails under CI) before `e
     expect = None
 
 from gmgportal.core.permissions import Role
+from tests.browser.helpers import visit
 
 ADMIN_EMAIL = "admin@example.org"
 FP_EMAIL = "ana.fernandez@ilo.org"
@@ -25,15 +26,6 @@ NEW_PASSWORD = "blue river quiet lantern"
 def agencies(make_agency):
     make_agency("UN/DESA", "United Nations Department of Economic and Social Affairs")
     return make_agency("ILO", "International Labour Organization")
-
-
-def visit(page, check_a11y, screenshot, name: str, title: str) -> None:
-    """The page has the expected one <h1> and <title>, passes axe, and is photographed."""
-    expect(page).to_have_title(f"{title} – GMG Portal")
-    expect(page.locator("h1")).to_have_count(1)
-    expect(page.locator("h1")).to_have_text(title)
-    check_a11y(page)
-    screenshot(page, name)
 
 
 def no_horizontal_scroll(page) -> None:

@@ -20,6 +20,7 @@ except ImportError:  # the `browser` fixture skips (or fails under CI) before `e
     expect = None
 
 from gmgportal.core.permissions import Role
+from tests.browser.helpers import logout, visit
 
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
 WORD_DRAFT = """# Introduction
@@ -59,17 +60,6 @@ def handbook_people(db, make_user):
     make_user("second.wb@example.org", agency="World Bank", name="Walter Second")
     make_user("editor@example.org", roles=(Role.HANDBOOK_EDITOR,), agency="UN/DESA", name="Edith Editor")
     make_user("chair@example.org", roles=(Role.CHAIR,), agency="UN/DESA", name="Bela Hovy")
-
-
-def visit(page, check_a11y, screenshot, name: str, title: str) -> None:
-    expect(page).to_have_title(f"{title} – GMG Portal")
-    expect(page.locator("h1")).to_have_text(title)
-    check_a11y(page)
-    screenshot(page, name)
-
-
-def logout(page):
-    page.get_by_role("button", name="Log out").click()
 
 
 def test_handbook_from_a_word_draft_through_review_and_conflict_to_a_published_edition(

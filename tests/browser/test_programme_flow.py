@@ -15,6 +15,7 @@ except ImportError:  # the `browser` fixture skips (or fails under CI) before `e
     expect = None
 
 from gmgportal.core.permissions import Role
+from tests.browser.helpers import visit
 
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
 PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -28,13 +29,6 @@ def programme(db, make_user):
     load_content(CONTENT_DIR)
     make_user("focal.iom@example.org", agency="IOM", name="Ivana Ortiz")
     make_user("chair@example.org", roles=(Role.CHAIR,), agency="UN/DESA", name="Bela Hovy")
-
-
-def visit(page, check_a11y, screenshot, name: str, title: str) -> None:
-    expect(page).to_have_title(f"{title} – GMG Portal")
-    expect(page.locator("h1")).to_have_text(title)
-    check_a11y(page)
-    screenshot(page, name)
 
 
 def test_focal_point_logs_progress_and_chair_sees_it(programme, live_server, page, login_as, check_a11y,

@@ -16,6 +16,7 @@ except ImportError:  # the `browser` fixture skips (or fails under CI) before `e
     expect = None
 
 from gmgportal.core.permissions import Role
+from tests.browser.helpers import visit
 
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
 NARRATIVE = "A detailed concept note, table of contents, and template has been circulated."
@@ -38,13 +39,6 @@ def reports_data(db, make_user, frozen_clock):
     handbook = next(a for a in db.session.scalars(sa.select(Activity)) if a.ref == "1.2 (1)")
     log_progress(handbook, chair, ProgressData(dt.date(2014, 4, 30), Status.ON_TRACK, 20, NARRATIVE))
     db.session.commit()
-
-
-def visit(page, check_a11y, screenshot, name: str, title: str) -> None:
-    expect(page).to_have_title(f"{title} – GMG Portal")
-    expect(page.locator("h1")).to_have_text(title)
-    check_a11y(page)
-    screenshot(page, name)
 
 
 def download_through_job(page, check_a11y, screenshot, fmt: str, name: str) -> bytes:
