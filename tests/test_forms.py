@@ -145,3 +145,12 @@ def test_the_audit_filter_does_not_echo_a_nul(client, auth, make_user):
     auth.login("admin@example.org")
     html = client.get("/admin/audit?actor=adm%00in").get_data(as_text=True)
     assert "\x00" not in html and 'value="admin"' in html
+
+
+def test_no_template_marks_a_field_required_by_hand():
+    """Hand-written labels follow the same rule as the form macros: required is the default, unmarked."""
+    from pathlib import Path
+
+    templates = Path(__file__).resolve().parents[1] / "templates"
+    marked = [str(path.relative_to(templates)) for path in templates.rglob("*.html") if "(required)" in path.read_text()]
+    assert marked == []
