@@ -242,3 +242,14 @@ def test_huge_numbers_in_urls_are_404_and_in_query_arguments_are_400(auth, make_
     for path in (f"/admin/audit?page={HUGE}", f"/admin/users?agency={HUGE}", f"/jobs/?page={2**62}",
                  "/programme/twg1/?page=-1"):
         assert client.get(path).status_code in (400, 404), path
+
+
+def test_an_outside_submitter_sees_nothing_of_the_groups_work(app, auth, client, make_user):
+    """People who registered to submit a case study hold no role: the programme, the handbook drafts and
+    the reports are the members' (403), and the navigation does not offer them."""
+    make_user("outsider@example.org", roles=())
+    auth.login("outsider@example.org")
+    for path in ("/programme/", "/handbook/", "/reports/"):
+        assert client.get(path).status_code == 403, path
+    home = client.get("/").get_data(as_text=True)
+    assert "Work programme" not in home and "Progress reports" not in home and ">Handbook<" not in home

@@ -43,6 +43,12 @@ def has_role(user: Any, *roles: Role) -> bool:
     return bool(user.role_set & set(roles))
 
 
+def is_member(user: Any) -> bool:
+    """A member of the group: logged in and holding a role. People from outside who registered
+    to submit a case study hold none, and see only their own submissions."""
+    return bool(getattr(user, "is_authenticated", False)) and bool(user.role_set)
+
+
 def is_chair_or_admin(user: Any) -> bool:
     """Chairs and administrators see everyone's work (jobs, exports, engagement)."""
     return has_role(user, Role.CHAIR, Role.ADMIN)

@@ -4,6 +4,7 @@
 def register_handbook(app) -> None:
     """Content loader (after the programme), home sections, the compile job and the navigation link."""
     from gmgportal.core.navigation import add_nav_link
+    from gmgportal.core.permissions import is_member
     from gmgportal.handbook.compile import compile_handbook
     from gmgportal.jobs import add_tasks
     from gmgportal.handbook.content import register_handbook_content
@@ -12,4 +13,4 @@ def register_handbook(app) -> None:
     register_handbook_content(app)
     register_handbook_home(app)
     add_tasks(app, compile_handbook)
-    add_nav_link(app, "Handbook", "handbook.board", lambda user: True, order=20)
+    add_nav_link(app, "Handbook", "handbook.board", is_member, order=20)

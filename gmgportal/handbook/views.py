@@ -9,7 +9,7 @@ from flask_login import current_user
 from gmgportal.core.attachments import send_stored_file
 from gmgportal.core.errors import Refused, abort_with
 from gmgportal.core.forms import select_choices, show_refusal
-from gmgportal.core.permissions import authorize
+from gmgportal.core.permissions import authorize, is_member
 from gmgportal.core.uow import attempt
 from gmgportal.extensions import db, login_manager
 from gmgportal.handbook import queries, services
@@ -28,9 +28,12 @@ FORMATS = {"html": "html", "docx": "docx", "pdf": "pdf"}
 
 @bp.before_request
 def require_login():
-    """Drafts are for the group; only a published edition is public."""
-    if request.endpoint not in PUBLIC_ENDPOINTS and not current_user.is_authenticated:
+    """Drafts are for the group's members; only a published edition is public."""
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if not current_user.is_authenticated:
         return login_manager.unauthorized()
+    authorize(is_member(current_user))
     return None
 
 

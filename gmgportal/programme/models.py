@@ -11,7 +11,7 @@ from gmgportal.auth.models import Agency, User
 from gmgportal.core.attachments import StoredFile
 from gmgportal.core.audit import Auditable
 from gmgportal.core.models import LabelledEnum, TimestampMixin, UTCDateTime, enum_type, utcnow
-from gmgportal.core.permissions import Role, has_role
+from gmgportal.core.permissions import Role, has_role, is_member
 from gmgportal.extensions import db
 
 
@@ -43,9 +43,9 @@ def status_column(**kwargs: Any):
 
 
 def can_read_programme(user: Any) -> bool:
-    """The programme's reading rule: every logged-in member reads every activity, its progress
-    updates and their attachments."""
-    return bool(getattr(user, "is_authenticated", False))
+    """The programme's reading rule: every member reads every activity, its progress
+    updates and their attachments (outside submitters do not)."""
+    return is_member(user)
 
 
 def can_manage_programme(user: Any) -> bool:

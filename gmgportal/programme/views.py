@@ -58,9 +58,10 @@ bp = Blueprint("programme", __name__, url_prefix="/programme")
 
 @bp.before_request
 def require_login():
-    """Nothing of the programme is public."""
-    if not can_read_programme(current_user):
+    """Nothing of the programme is public, nor shown to outside submitters."""
+    if not current_user.is_authenticated:
         return login_manager.unauthorized()
+    authorize(can_read_programme(current_user))
     return None
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from gmgportal.auth.models import User
 from gmgportal.core.audit import Auditable
 from gmgportal.core.models import LabelledEnum, TimestampMixin, UTCDateTime, enum_type
-from gmgportal.core.permissions import Role, has_role
+from gmgportal.core.permissions import Role, has_role, is_member
 from gmgportal.extensions import db
 from gmgportal.programme.models import WorkingGroup
 from gmgportal.programme.queries import Period
@@ -87,7 +87,7 @@ class Report(Auditable, TimestampMixin, db.Model):
             return True
         if self.published and self.public:
             return True
-        return self.published and bool(getattr(user, "is_authenticated", False))
+        return self.published and is_member(user)
 
     def audit_label(self) -> str:
         return f"{self.name} ({self.period_start} to {self.period_end})"

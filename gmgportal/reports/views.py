@@ -11,7 +11,7 @@ from gmgportal.core.formatting import format_date
 from gmgportal.core.errors import Refused, abort_with
 from gmgportal.core.forms import ConfirmForm, select_choices, show_refusal
 from gmgportal.core.markdown import render_markdown
-from gmgportal.core.permissions import authorize, login_required
+from gmgportal.core.permissions import authorize, is_member, login_required
 from gmgportal.jobs import start_job
 from gmgportal.extensions import login_manager
 from gmgportal.programme import queries as programme
@@ -61,6 +61,7 @@ def _refused(refusal: Refused):
 @bp.get("/")
 @login_required
 def index():
+    authorize(is_member(current_user))  # public reports are read at their own address
     return render_template("reports/index.html", reports=services.list_reports(current_user))
 
 
