@@ -10,10 +10,14 @@ def register_cases(app) -> None:
     from gmgportal.cases.home import register_cases_home
     from gmgportal.cli import gmg
     from gmgportal.core.navigation import add_nav_link
+    from gmgportal.cases.models import SubmissionAttachment
+    from gmgportal.cases.services import may_see_attachment
+    from gmgportal.core.attachments import register_attachment_rule
     from gmgportal.jobs import add_tasks
 
     register_cases_content(app)
     add_tasks(app, assign_task)
+    register_attachment_rule(app, SubmissionAttachment, may_see_attachment)
     register_cases_home(app)
     add_nav_link(app, "Case studies", "cases.index", lambda user: True, order=30)
     if "assign-reviewers" not in gmg.commands:

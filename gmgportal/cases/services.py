@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Iterable, Optional
+from typing import Any, Iterable, Optional
 
 import pycountry
 import sqlalchemy as sa
@@ -621,3 +621,10 @@ def send_review_reminders(call: Call, on: dt.date) -> int:
     for assignments in open_by_reviewer.values():
         reminder_mail(assignments[0].reviewer, call, assignments, late=on > call.review_due)
     return len(open_by_reviewer)
+
+
+def may_see_attachment(attachment: SubmissionAttachment, user: Any) -> bool:
+    """The case's attachment rule: those who may see the case, and reviewers it is assigned to."""
+    submission = attachment.submission
+    assigned = next((a for a in submission.assignments if a.reviewer_id == user.id), None)
+    return submission.can_view(user) or bool(assigned and can_review(user, assigned))

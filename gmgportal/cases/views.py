@@ -15,7 +15,7 @@ from gmgportal.cases.forms import (DATA_KIND_LABELS, AssignForm, CommentForm, Co
 from gmgportal.cases.models import (AssignmentProposal, Call, Outcome, ProposalStatus, Submission, SubmissionStatus,
                                     is_chair)
 from gmgportal.core import clock
-from gmgportal.core.attachments import DOCUMENT_KINDS, allowed_kinds_hint, safe_download_name, send_stored_file
+from gmgportal.core.attachments import DOCUMENT_KINDS, allowed_kinds_hint, send_attachment
 from gmgportal.core.errors import Refused, abort_with
 from gmgportal.core.forms import ConfirmForm, save_with_uploads, select_choices, show_refusal
 from gmgportal.core.permissions import Role, authorize, has_role
@@ -253,14 +253,7 @@ def withdraw_submission(submission_id: int):
 
 @bp.get("/attachments/<int:attachment_id>")
 def attachment(attachment_id: int):
-    found = services.get_attachment(attachment_id) or abort_with(404, "There is no such attachment.")
-    submission = found.submission
-    assigned = next((a for a in submission.assignments if a.reviewer_id == current_user.id), None)
-    if not (submission.can_view(current_user) or (assigned and services.can_review(current_user, assigned))):
-        abort_with(404, "There is no such attachment.")
-    if not found.stored_file.path.exists():
-        abort_with(404, "The file of this attachment is missing from storage. Ask an administrator.")
-    return send_stored_file(found.stored_file, safe_download_name(found.filename))
+    return send_attachment(services.get_attachment(attachment_id), current_user)
 
 
 # --- reviewers ----------------------------------------------------------------------

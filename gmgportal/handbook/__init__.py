@@ -6,6 +6,8 @@ def register_handbook(app) -> None:
     from gmgportal.core.navigation import add_nav_link
     from gmgportal.core.permissions import is_member
     from gmgportal.handbook.compile import compile_handbook
+    from gmgportal.core.attachments import register_attachment_rule
+    from gmgportal.handbook.models import ChapterImage
     from gmgportal.jobs import add_tasks
     from gmgportal.handbook.content import register_handbook_content
     from gmgportal.handbook.home import register_handbook_home
@@ -13,4 +15,5 @@ def register_handbook(app) -> None:
     register_handbook_content(app)
     register_handbook_home(app)
     add_tasks(app, compile_handbook)
+    register_attachment_rule(app, ChapterImage, lambda image, user: is_member(user))
     add_nav_link(app, "Handbook", "handbook.board", is_member, order=20)

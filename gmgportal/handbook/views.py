@@ -6,7 +6,7 @@ import uuid
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from gmgportal.core.attachments import send_stored_file
+from gmgportal.core.attachments import send_attachment, send_stored_file
 from gmgportal.core.errors import Refused, abort_with
 from gmgportal.core.forms import select_choices, show_refusal
 from gmgportal.core.permissions import authorize, is_member
@@ -197,9 +197,7 @@ def upload_too_large(error):
 
 @bp.get("/images/<int:image_id>")
 def image(image_id: int):
-    found = db.session.get(ChapterImage, image_id) or abort_with(404, "There is no such image.")
-    chapter = _chapter_or_404(found.chapter_id)
-    return send_stored_file(found.stored_file, found.filename)
+    return send_attachment(db.session.get(ChapterImage, image_id), current_user)
 
 
 @bp.post("/chapters/<int:chapter_id>/move")
