@@ -57,10 +57,6 @@ def _require_chair() -> None:
     authorize(is_chair(current_user))
 
 
-def _refusal_page(refusal: Refused):
-    abort_with(refusal.status, refusal.message)
-
-
 # --- the call --------------------------------------------------------------------
 
 @bp.get("/")
@@ -241,11 +237,8 @@ def withdraw_submission(submission_id: int):
     authorize(submission.is_own(current_user))
     form = WithdrawForm()
     if form.validate_on_submit():
-        try:
-            with attempt():
-                services.withdraw_case(submission)
-        except Refused as refusal:
-            _refusal_page(refusal)
+        with attempt():
+            services.withdraw_case(submission)
         flash(f"{submission.ref} withdrawn. It will not be reviewed.", "success")
         return redirect(url_for("cases.submission", submission_id=submission.id))
     return render_template("cases/withdraw_confirm.html", submission=submission, form=form)
@@ -337,11 +330,8 @@ def declare_conflict(assignment_id: int):
     assignment = _assignment_for_reviewer(assignment_id)
     form = ConflictForm()
     if form.validate_on_submit():
-        try:
-            with attempt():
-                services.declare_review_conflict(assignment, form.reason.data)
-        except Refused as refusal:
-            _refusal_page(refusal)
+        with attempt():
+            services.declare_review_conflict(assignment, form.reason.data)
         flash(f"Conflict declared: {assignment.submission.ref} is no longer yours to review. The chairs will "
               f"assign another reviewer.", "success")
         return redirect(url_for("cases.my_reviews"))
@@ -423,10 +413,7 @@ def unlock_review(assignment_id: int):
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort_with(400, "The form's security token was missing. Reload the page and try again.")
-    try:
-        services.unlock_review(assignment.review)
-    except Refused as refusal:
-        _refusal_page(refusal)
+    services.unlock_review(assignment.review)
     flash(f"The review of {assignment.reviewer.name} is unlocked; they can change and submit it again.", "success")
     return redirect(url_for("cases.case_admin", submission_id=assignment.submission_id))
 
@@ -450,16 +437,13 @@ def proposal(proposal_id: int):
     found = db.session.get(AssignmentProposal, proposal_id) or abort_with(404, "There is no such proposal.")
     form = ConfirmForm()
     if form.validate_on_submit():
-        try:
-            with attempt():
-                if request.form.get("action") == "discard":
-                    auto.discard_proposal(found)
-                    message = "Proposal discarded; nothing was assigned."
-                else:
-                    made = auto.confirm_proposal(found)
-                    message = f"{len(made)} assignments made; each reviewer gets an e-mail with their list."
-        except Refused as refusal:
-            _refusal_page(refusal)
+        with attempt():
+            if request.form.get("action") == "discard":
+                auto.discard_proposal(found)
+                message = "Proposal discarded; nothing was assigned."
+            else:
+                made = auto.confirm_proposal(found)
+                message = f"{len(made)} assignments made; each reviewer gets an e-mail with their list."
         flash(message, "success")
         return redirect(url_for("cases.manage", slug=found.call.slug))
     return render_template("cases/proposal.html", proposal=found, call=found.call, **_proposal_view(found))
@@ -567,11 +551,8 @@ def release(slug: str):
     form = ConfirmForm()
     pending = [r for r in results.case_results(call) if r.outcome and not r.case.released_at]
     if form.validate_on_submit():
-        try:
-            with attempt():
-                count = services.release_decisions(call)
-        except Refused as refusal:
-            _refusal_page(refusal)
+        with attempt():
+            count = services.release_decisions(call)
         flash(f"{count} decision{'s' if count != 1 else ''} released; each submitter gets an e-mail.", "success")
         return redirect(url_for("cases.ranking", slug=call.slug))
     return render_template("cases/release_confirm.html", call=call, form=form, pending=pending)
@@ -661,11 +642,8 @@ def place_case(slug: str, session_id: int):
         abort_with(400, "Choose an accepted case to place.")
     if submission is None:
         abort_with(404, "There is no such case.")
-    try:
-        with attempt():
-            meetings.place_case(session, submission)
-    except Refused as refusal:
-        _refusal_page(refusal)
+    with attempt():
+        meetings.place_case(session, submission)
     flash(f"{submission.ref} placed in “{session.title}”.", "success")
     return redirect(url_for("cases.meeting", slug=call.slug))
 
@@ -683,9 +661,6 @@ def move_slot(slug: str, slot_id: int):
     direction = request.form.get("direction")
     if not ConfirmForm().validate_on_submit() or direction not in ("up", "down"):
         abort_with(400, "The form was incomplete. Reload the page and use the Up or Down button.")
-    try:
-        with attempt():
-            meetings.move_slot(slot, -1 if direction == "up" else 1)
-    except Refused as refusal:
-        _refusal_page(refusal)
+    with attempt():
+        meetings.move_slot(slot, -1 if direction == "up" else 1)
     return redirect(url_for("cases.meeting", slug=call.slug))

@@ -67,6 +67,11 @@ def register_error_handlers(app: Flask) -> None:
             "The form's security token was missing or had expired. Go back, reload the page and submit it again.",
         )
 
+    @app.errorhandler(Refused)
+    def handle_refusal(refusal: Refused):
+        """A service's refusal that no form shows: its page, with its status (409 by default)."""
+        return error_response(refusal.status, refusal.message)
+
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):
         code = error.code or 500

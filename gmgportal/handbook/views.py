@@ -62,10 +62,6 @@ def _chapter_or_404(chapter_id: int) -> Chapter:
     return chapter
 
 
-def _refuse(refusal: Refused):
-    abort_with(refusal.status, refusal.message)
-
-
 # --- reading ------------------------------------------------------------------------
 
 @bp.get("/")
@@ -210,10 +206,7 @@ def move(chapter_id: int):
         to = ChapterStatus(form.to.data)
     except ValueError:
         abort_with(400, "That is not a status of the workflow.")
-    try:
-        services.move_chapter(chapter, current_user, to, form.comment.data or "")
-    except Refused as refusal:
-        _refuse(refusal)
+    services.move_chapter(chapter, current_user, to, form.comment.data or "")
     flash(f"Chapter {chapter.number} moved to “{to.label}”.", "success")
     return redirect(url_for("handbook.chapter", chapter_id=chapter.id))
 
@@ -271,13 +264,9 @@ def resolve_comment(comment_id: int):
     authorize(chapter.can_comment(current_user))
     if not ResolveForm().validate_on_submit():
         abort_with(400, "The form's security token had expired. Go back, reload the page and try again.")
-    try:
-        services.resolve_comment(comment, chapter, current_user)
-    except Refused as refusal:
-        _refuse(refusal)
+    services.resolve_comment(comment, chapter, current_user)
     flash("The comment is marked as resolved.", "success")
     return redirect(url_for("handbook.chapter", chapter_id=chapter.id, _anchor=f"comment-{comment.id}"))
-
 
 
 # --- editions: compile, download, publish -------------------------------------------------
@@ -332,10 +321,7 @@ def publish(number: int):
     edition = _edition_or_404(handbook, number)
     form = PublishForm()
     if form.validate_on_submit():
-        try:
-            services.publish_edition(edition, current_user)
-        except Refused as refusal:
-            _refuse(refusal)
+        services.publish_edition(edition, current_user)
         flash(f"Edition {edition.number} is published: anyone can now read it at {url_for('handbook.published', _external=True)}.",
               "success")
         return redirect(url_for("handbook.editions"))

@@ -54,10 +54,6 @@ def _managed(report_id: int) -> Report:
     return _report_or_404(report_id)
 
 
-def _refused(refusal: Refused):
-    abort_with(refusal.status, refusal.message)
-
-
 @bp.get("/")
 @login_required
 def index():
@@ -122,10 +118,7 @@ def edit_section(report_id: int, key: str):
     if not form.is_submitted():
         form.markdown.data = section.body
     if not form.preview.data and form.validate_on_submit():
-        try:
-            services.edit_section(report, key, form.markdown.data, current_user)
-        except Refused as refusal:
-            _refused(refusal)
+        services.edit_section(report, key, form.markdown.data, current_user)
         flash(f"Section {section.number}, {section.title}, saved.", "success")
         return redirect(url_for("reports.show", report_id=report.id, _anchor=f"section-{key}"))
     preview = render_markdown(form.markdown.data) if form.preview.data else None
@@ -139,10 +132,7 @@ def reset_section(report_id: int, key: str):
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort_with(400, "The form's security token was missing or had expired. Reload the page and try again.")
-    try:
-        services.reset_section(report, key)
-    except Refused as refusal:
-        _refused(refusal)
+    services.reset_section(report, key)
     flash(f"Section {SECTION_TITLES[key]} reset to the text generated from the data.", "success")
     return redirect(url_for("reports.show", report_id=report.id, _anchor=f"section-{key}"))
 
@@ -154,10 +144,7 @@ def freeze(report_id: int):
         abort_with(409, f"{report.name} is already frozen.")
     form = ConfirmForm()
     if form.validate_on_submit():
-        try:
-            services.freeze_report(report, current_user)
-        except Refused as refusal:
-            _refused(refusal)
+        services.freeze_report(report, current_user)
         flash(f"Frozen as {report.name}. It will not change any more.", "success")
         return redirect(url_for("reports.show", report_id=report.id))
     return render_template("reports/freeze.html", report=report, form=form)
@@ -169,10 +156,7 @@ def publish(report_id: int):
     form = PublishForm()
     if not form.validate_on_submit():
         abort_with(400, "The form's security token was missing or had expired. Reload the page and try again.")
-    try:
-        services.publish_report(report, public=form.public.data)
-    except Refused as refusal:
-        _refused(refusal)
+    services.publish_report(report, public=form.public.data)
     flash(f"{report.name} is published{' and public' if report.public else ' to members'}.", "success")
     return redirect(url_for("reports.show", report_id=report.id))
 
