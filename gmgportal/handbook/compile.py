@@ -7,11 +7,10 @@ files), which the job runner applies in its one final transaction.
 
 - HTML: Python-Markdown with footnotes, sanitised by nh3 like every page of the
   portal (plus footnote anchors and our own images), one self-contained file.
-- DOCX: pandoc (`--sandbox`, raw HTML off) from the chapters' Markdown: Word
-  heading styles, a table-of-contents field, footnotes as Word footnotes,
-  tables as Word tables, images embedded.
-- PDF: WeasyPrint from the HTML, with page numbers and running heads from CSS
-  @page rules; imported inside the function, so the portal starts without it.
+- DOCX and PDF: `core.documents` from the chapters' Markdown (raw HTML removed):
+  Word heading styles, a table-of-contents field, Word footnotes and tables,
+  images embedded; the PDF through Typst with a title page, contents, "Page N
+  of M", the chapter as running head and a DRAFT mark on a draft's pages.
 """
 from __future__ import annotations
 
@@ -21,7 +20,6 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable, Optional
 
 import markdown as md
@@ -34,6 +32,7 @@ from sqlalchemy.orm import joinedload
 from gmgportal.core import clock
 from gmgportal.core.attachments import FILE_KINDS, StoredFile, storage_path
 from gmgportal.core.audit import record_event
+from gmgportal.core.documents import markdown_to_docx, markdown_to_pdf, strip_html
 from gmgportal.core.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, ALLOWED_URL_SCHEMES, render_markdown
 from gmgportal.extensions import db
 from gmgportal.handbook.models import (Chapter, ChapterImage, ChapterStatus, ChapterVersion, Edition, EditionChapter,
@@ -176,43 +175,56 @@ def build_html(handbook: Handbook, number: int, mode: EditionMode, picked: list[
             f'<section class="front toc"><h1>Contents</h1><ul>{toc}</ul></section>{chapters}</body></html>')
 
 
-# --- DOCX and PDF ----------------------------------------------------------------------
+# --- DOCX and PDF (core.documents: pandoc, and Typst for the PDF) ------------------------
 
-_SCRIPT_BLOCKS = re.compile(r"<(script|style|iframe|object)\b.*?(?:</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
-_TAGS = re.compile(r"</?[a-zA-Z][^>\n]*>|<!--.*?-->", re.DOTALL)
-
-
-def without_html(text: str) -> str:
-    """Raw HTML removed as the portal's sanitiser removes it (scripts with their content), for pandoc."""
-    return _TAGS.sub("", _SCRIPT_BLOCKS.sub("", text))
+_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg"}
 
 
-def build_docx(handbook: Handbook, picked: list[CompiledChapter], images: dict[int, tuple[str, bytes]],
-               folder: Path) -> bytes:
-    """Word: Heading 1 per chapter, a TOC field, Word footnotes and tables; raw HTML is text, never markup."""
-    import pypandoc
+def _image_name(image_id: int, mime: str) -> str:
+    return f"image-{image_id}.{_EXTENSIONS.get(mime, 'png')}"
 
-    def embed(text: str) -> str:
-        return _IMAGE_MD.sub(lambda m: f"]({_data_uri(*images[int(m.group(1))])})" if int(m.group(1)) in images
-                             else "]()", text)
 
-    parts = ["# Concept note", without_html(handbook.concept_note)]
+def handbook_markdown(handbook: Handbook, picked: list[CompiledChapter],
+                      images: dict[int, tuple[str, bytes]]) -> tuple[str, dict[str, bytes]]:
+    """The whole handbook as one Markdown text (concept note, then a `#` heading per chapter with the
+    identifier `chapter-N`, raw HTML removed, footnotes made unique) and the image files it names."""
+    def own_images(text: str) -> str:
+        return _IMAGE_MD.sub(lambda m: f"]({_image_name(int(m.group(1)), images[int(m.group(1))][0])})"
+                             if int(m.group(1)) in images else "]()", text)
+
+    parts = ["# Concept note {#concept-note}", strip_html(handbook.concept_note)]
     for p in picked:
-        parts.append(f"# Chapter {p.chapter.number}. {p.chapter.title}{' (draft)' if p.is_draft else ''}")
+        parts.append(f"# Chapter {p.chapter.number}. {_heading_text(p.chapter.title)}"
+                     f"{' (draft)' if p.is_draft else ''} {{#chapter-{p.chapter.number}}}")
         if p.is_draft:
             parts.append(f"**Draft: version {p.version.number}, not yet accepted by the editors.**")
-        parts.append(embed(_own_footnotes(without_html(p.version.text), p.chapter.number)))
-    out = folder / "handbook.docx"
-    pypandoc.convert_text("\n\n".join(parts), "docx", format="markdown-raw_html-raw_attribute-smart+pipe_tables+footnotes",
-                          outputfile=str(out),
-                          extra_args=["--sandbox", "--toc", "--toc-depth=2", f"--metadata=title:{handbook.title}"])
-    return out.read_bytes()
+        parts.append(f"*Lead agency: {_heading_text(p.chapter.lead_agency.code)}. Version {p.version.number}.*")
+        parts.append(own_images(_own_footnotes(strip_html(p.version.text), p.chapter.number)))
+    files = {_image_name(i, mime): data for i, (mime, data) in images.items()}
+    return "\n\n".join(parts), files
 
 
-def build_pdf(html: str) -> bytes:
-    from weasyprint import HTML  # optional at start-up: only compiling needs it
+def _heading_text(text: str) -> str:
+    """A title as Markdown text: its punctuation escaped, so it reads as written."""
+    return re.sub(r"([\\`*_{}\[\]<>()#+\-.!|~^$@])", r"\\\1", " ".join(text.split()))
 
-    return HTML(string=html, base_url=None).write_pdf()
+
+def build_docx(handbook: Handbook, picked: list[CompiledChapter], images: dict[int, tuple[str, bytes]]) -> bytes:
+    """Word: Heading 1 per chapter, a TOC field, Word footnotes and tables; raw HTML is text, never markup."""
+    markdown, files = handbook_markdown(handbook, picked, images)
+    return markdown_to_docx(markdown, title=handbook.title, toc=True, toc_depth=2, images=files)
+
+
+def build_pdf(handbook: Handbook, number: int, mode: EditionMode, picked: list[CompiledChapter],
+              images: dict[int, tuple[str, bytes]]) -> bytes:
+    """A4 with a title page, contents, "Page N of M", the chapter as running head, drafts marked on every page."""
+    markdown, files = handbook_markdown(handbook, picked, images)
+    subtitle = ["Global Migration Group", f"Edition {number}, {clock.today():%d %B %Y}. {mode.label}."]
+    if any(p.is_draft for p in picked):
+        subtitle.append("This edition contains drafts that are not yet accepted.")
+    return markdown_to_pdf(markdown, title=handbook.title, subtitle=subtitle, title_page=True, contents=True,
+                           chapter_breaks=True, drafts=[f"chapter-{p.chapter.number}" for p in picked if p.is_draft],
+                           images=files)
 
 
 # --- the job -----------------------------------------------------------------------------
@@ -258,10 +270,9 @@ def compile_handbook(progress: Progress, params: dict) -> Callable[[], None]:
               or 0) + 1
     html = build_html(handbook, number, p.mode, picked, images)
     progress.update(100 * total / steps, "Writing the Word file")
-    with tempfile.TemporaryDirectory(prefix="gmg-compile-") as folder:
-        docx = build_docx(handbook, picked, images, Path(folder))
+    docx = build_docx(handbook, picked, images)
     progress.update(100 * (total + 1) / steps, "Writing the PDF")
-    pdf = build_pdf(html)
+    pdf = build_pdf(handbook, number, p.mode, picked, images)
     progress.update(100 * (total + 2) / steps, "Keeping the edition")
     progress.finish_with_file(pdf, f"handbook-edition-{number}.pdf", "pdf")
     rows = [dict(position=i, chapter_number=x.chapter.number, title=x.chapter.title,
