@@ -1,6 +1,7 @@
 -- core/documents.py's filter: only the caller's images (files in GMG_DOCUMENT_FOLDER named in
 -- GMG_DOCUMENT_IMAGES), only http(s)/mailto links and links to identifiers that exist, and Word's
--- list styles on list paragraphs (List Bullet, List Number, List Continue; levels 2 and 3).
+-- list styles on list paragraphs in Word (List Bullet, List Number, List Continue; levels 2 and 3;
+-- Quote for block quotes).
 
 local folder = os.getenv("GMG_DOCUMENT_FOLDER") or ""
 local allowed = {}
@@ -59,9 +60,11 @@ function Pandoc(doc)
       return pandoc.Span(link.content)
     end,
   })
+  if FORMAT ~= "docx" then return doc end
   return doc:walk({
     traverse = "topdown",
     BulletList = function(l) return styled(l, "List Bullet", 1), false end,
     OrderedList = function(l) return styled(l, "List Number", 1), false end,
+    BlockQuote = function(q) return pandoc.Div(q.content, { ["custom-style"] = "Quote" }) end,
   })
 end

@@ -1,25 +1,25 @@
 """DOCX and PDF of a report, as background jobs (a report's export never changes the report).
 
-Both start from the same sanitised HTML as the pages (`core.markdown.render_markdown` of each
-section's Markdown): the DOCX walks it into Word styles (Heading 1 per section, italics, bulleted
-and numbered lists), the PDF is WeasyPrint's print of the standalone HTML.
+Both are made by `core.documents` from one Markdown text: the header, a `#` heading per section
+(Word's Heading 1), the sections' Markdown with raw HTML removed (as the portal's sanitiser removes
+it), and after the highlights the chart as a PNG with its description as alt text and its numbers
+as two tables. Lists keep Word's list styles (List Bullet, List Bullet 2, List Continue 2, List
+Number), as the seed looks; the PDF has "Page N of M" and the section as running head.
 """
 from __future__ import annotations
 
-import io
 from typing import Literal
 
-from lxml import html as lxml_html
 from pydantic import BaseModel, ValidationError
 
-from gmgportal.core.markdown import render_markdown
+from gmgportal.core.documents import markdown_to_docx, markdown_to_pdf, strip_html
 from gmgportal.extensions import db
 from gmgportal.jobs import JobFailed, Progress, register_task
-from gmgportal.reports.render import FIGURES_SECTION, ReportDocument, report_html
+from gmgportal.reports.render import FIGURES_SECTION, ReportDocument
 
 EXPORT_TASK = "report_export"
 FORMATS = ("docx", "pdf")
-MAX_LIST_LEVEL = 3
+CHART = "chart.png"
 
 
 class ExportParams(BaseModel):
@@ -27,134 +27,49 @@ class ExportParams(BaseModel):
     format: Literal["docx", "pdf"]
 
 
-# --- DOCX -------------------------------------------------------------------------------
-
-def _inline(paragraph, element, bold: bool = False, italic: bool = False, code: bool = False) -> None:
-    """Runs of `element`'s text and inline children (block children are left to the caller)."""
-    def run(text: str | None, b: bool, i: bool, c: bool) -> None:
-        text = (text or "") if c else " ".join((text or "").split("\n"))
-        if not paragraph.text:
-            text = text.lstrip()
-        if text:
-            r = paragraph.add_run(text)
-            r.bold, r.italic = b or None, i or None
-            if c:
-                r.font.name = "Courier New"
-    run(element.text, bold, italic, code)
-    for child in element:
-        tag = child.tag if isinstance(child.tag, str) else ""
-        if tag in ("ul", "ol", "p", "table", "pre", "blockquote"):
-            continue
-        if tag == "br":
-            paragraph.add_run().add_break()
-        else:
-            _inline(paragraph, child, bold or tag in ("strong", "b"), italic or tag in ("em", "i"),
-                    code or tag == "code")
-        run(child.tail, bold, italic, code)
+def _text(text: str) -> str:
+    """Our own text (a title, a label) as Markdown that reads as written."""
+    return "".join("\\" + c if c in "\\`*_{}[]<>()#+-.!|~^$@" else c for c in " ".join(text.split()))
 
 
-def _list(doc, element, level: int) -> None:
-    kind = "List Number" if element.tag == "ol" else "List Bullet"
-    style = kind if level == 1 else f"{kind} {min(level, MAX_LIST_LEVEL)}"
-    for item in element:
-        if item.tag != "li":
-            continue
-        paragraph = doc.add_paragraph(style=style)
-        _inline(paragraph, item)
-        first_p = True
-        for child in item:
-            if child.tag == "p":
-                if first_p and not paragraph.text.strip():
-                    _inline(paragraph, child)
-                else:
-                    cont = "List Continue" if level == 1 else f"List Continue {min(level, MAX_LIST_LEVEL)}"
-                    _inline(doc.add_paragraph(style=cont), child)
-                first_p = False
-            elif child.tag in ("ul", "ol"):
-                _list(doc, child, level + 1)
-
-
-def _blocks(doc, fragment_html: str) -> None:
-    if not fragment_html.strip():
-        return
-    for element in lxml_html.fragments_fromstring(fragment_html):
-        if isinstance(element, str):
-            if element.strip():
-                doc.add_paragraph(element.strip())
-            continue
-        tag = element.tag
-        if tag in ("ul", "ol"):
-            _list(doc, element, 1)
-        elif tag in ("h2", "h3", "h4", "h5", "h6"):
-            doc.add_heading(element.text_content().strip(), level=min(int(tag[1]), 4))
-        elif tag == "blockquote":
-            for child in element:
-                _inline(doc.add_paragraph(style="Quote"), child)
-        elif tag == "pre":
-            _inline(doc.add_paragraph(), element, code=True)
-        elif tag == "table":
-            rows = element.findall(".//tr")
-            cells = [r.findall("./th") + r.findall("./td") for r in rows]
-            width = max((len(c) for c in cells), default=0)
-            if width:
-                table = doc.add_table(rows=len(rows), cols=width, style="Table Grid")
-                for i, row in enumerate(cells):
-                    for j, cell in enumerate(row):
-                        table.cell(i, j).text = cell.text_content().strip()
-        elif tag == "hr":
-            continue
-        else:
-            _inline(doc.add_paragraph(), element)
-
-
-def _figures(doc, figures) -> None:
+def _figures(figures) -> str:
     """The chart as a PNG with alt text, then its numbers as two tables."""
-    from docx.shared import Cm
+    from gmgportal.reports.charts import chart_description, chart_title
 
-    from gmgportal.reports.charts import chart, chart_description, chart_title
-
-    caption = doc.add_paragraph()
-    caption.add_run(chart_title(figures)).bold = True
-    shape = doc.add_picture(io.BytesIO(chart(figures, "png")), width=Cm(16))
-    shape._inline.docPr.set("descr", chart_description(figures))
+    parts = [f"**{_text(chart_title(figures))}**", f"![{_text(chart_description(figures))}]({CHART})"]
     for heading, rows in (("Activity status", figures.activities), ("Milestones", figures.milestones)):
-        table = doc.add_table(rows=len(rows) + 1, cols=2, style="Table Grid")
-        table.cell(0, 0).text, table.cell(0, 1).text = heading, "Number"
-        for i, (_, label, count) in enumerate(rows, start=1):
-            table.cell(i, 0).text, table.cell(i, 1).text = label, str(count)
-        doc.add_paragraph()
+        parts.append(f"| {heading} | Number |\n|---|--:|\n"
+                     + "\n".join(f"| {_text(label)} | {count} |" for _, label, count in rows))
+    return "\n\n".join(parts)
+
+
+def report_source(document: ReportDocument) -> tuple[str, dict[str, bytes]]:
+    """The report as one Markdown text for pandoc, and the chart file it names."""
+    from gmgportal.reports.charts import chart
+
+    parts = [strip_html(document.header).strip()]
+    images = {}
+    for section in document.sections:
+        parts.append(f"# {section.number}. {_text(section.title)} {{#section-{section.key}}}")
+        parts.append(strip_html(section.body).strip())
+        if section.key == FIGURES_SECTION and document.figures is not None:
+            parts.append(_figures(document.figures))
+            images[CHART] = chart(document.figures, "png")
+    return "\n\n".join(p for p in parts if p) + "\n", images
 
 
 def report_docx(document: ReportDocument, progress: Progress | None = None) -> bytes:
     """The report as a Word document: the header, then each section under a Heading 1."""
-    from docx import Document
-    from docx.shared import Pt
+    markdown, images = report_source(document)
+    if progress is not None:
+        progress.update(30, "Writing the Word file")
+    return markdown_to_docx(markdown, title=None, images=images)
 
-    doc = Document()
-    doc.core_properties.title = document.title
-    doc.styles["Normal"].font.name = "Calibri"
-    doc.styles["Normal"].font.size = Pt(11)
-    _blocks(doc, render_markdown(document.header))
-    total = len(document.sections)
-    for done, section in enumerate(document.sections, start=1):
-        doc.add_heading(f"{section.number}. {section.title}", level=1)
-        _blocks(doc, render_markdown(section.body))
-        if section.key == FIGURES_SECTION and document.figures is not None:
-            _figures(doc, document.figures)
-        if progress is not None:
-            progress.update(10 + 80 * done / max(total, 1), f"Section {done} of {total}")
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    return buffer.getvalue()
-
-
-# --- PDF --------------------------------------------------------------------------------
 
 def report_pdf(document: ReportDocument) -> bytes:
-    """WeasyPrint's print of the standalone HTML (print styles, page numbers)."""
-    from weasyprint import HTML  # heavy: imported only when a PDF is made
-
-    return HTML(string=report_html(document, chart="png")).write_pdf()
+    """The report as an A4 PDF: every section, the chart, page numbers."""
+    markdown, images = report_source(document)
+    return markdown_to_pdf(markdown, title=document.title, images=images)
 
 
 # --- the job ----------------------------------------------------------------------------
