@@ -1,5 +1,6 @@
 """A progress report of a group with 50 outputs, 1,000 activities and 50,000 updates (SQLite):
-the draft assembled, the draft page, the DOCX and the PDF, for a quarter."""
+the draft assembled, the draft page, the DOCX and the PDF (core.documents: pandoc, Typst), for a quarter.
+CPU time counts pandoc's too (a child process)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -16,15 +17,21 @@ TARGETS_S = {"draft assembled": 1.0, "draft page": 1.0, "DOCX": 3.0, "PDF": 10.0
 PERIOD = (dt.date(2014, 4, 1), dt.date(2014, 6, 30))
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of the children it waited for (pandoc makes the DOCX and PDF)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
 def _median_s(work) -> tuple[float, float]:
     """Median wall-clock and CPU seconds (CPU time stays meaningful on a busy machine)."""
     work()  # warm
     walls, cpus = [], []
     for _ in range(RUNS):
-        wall, cpu = time.perf_counter(), time.process_time()
+        wall, cpu = time.perf_counter(), _cpu()
         work()
         walls.append(time.perf_counter() - wall)
-        cpus.append(time.process_time() - cpu)
+        cpus.append(_cpu() - cpu)
     return statistics.median(walls), statistics.median(cpus)
 
 

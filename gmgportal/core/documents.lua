@@ -1,5 +1,5 @@
 -- core/documents.py's filter: only the caller's images (files in GMG_DOCUMENT_FOLDER named in
--- GMG_DOCUMENT_IMAGES), only http(s)/mailto links and links to identifiers that exist, and Word's
+-- GMG_DOCUMENT_IMAGES), only http(s)/mailto links (and links within the document in Word), and Word's
 -- list styles on list paragraphs in Word (List Bullet, List Number, List Continue; levels 2 and 3;
 -- Quote for block quotes).
 
@@ -34,7 +34,7 @@ local function styled(list, kind, level)
         table.insert(out, styled(block, "List Number", level + 1))
       elseif block.t == "Para" or block.t == "Plain" then
         local style = first and style_name(kind, level) or style_name("List Continue", level)
-        table.insert(out, pandoc.Div({ pandoc.Para(block.content) }, { ["custom-style"] = style }))
+        table.insert(out, pandoc.Div({ block.t == "Para" and block or pandoc.Para(block.content) }, { ["custom-style"] = style }))
         first = false
       else
         table.insert(out, block)
@@ -45,26 +45,23 @@ local function styled(list, kind, level)
   return list
 end
 
-function Pandoc(doc)
-  local ids = {}
-  local function note(el) if el.identifier and el.identifier ~= "" then ids[el.identifier] = true end end
-  doc:walk({ Header = note, Div = note, Span = note, CodeBlock = note, Table = note, Figure = note })
-  doc = doc:walk({
-    Image = image,
-    Link = function(link)
-      local target = link.target
-      local internal = target:match("^#(.+)$")
-      if (internal and ids[internal]) or target:match("^https?://") or target:match("^mailto:") then
-        return link
-      end
-      return pandoc.Span(link.content)
-    end,
-  })
-  if FORMAT ~= "docx" then return doc end
-  return doc:walk({
+-- Typed functions only (pandoc hands Lua just the matching elements): much faster than doc:walk.
+-- Links within the document stay in Word only (Typst refuses a link to a label that is missing).
+local function link(el)
+  local target = el.target
+  if target:match("^https?://") or target:match("^mailto:") or (FORMAT == "docx" and target:match("^#.")) then
+    return nil
+  end
+  return pandoc.Span(el.content)
+end
+
+local filters = { { Image = image, Link = link } }
+if FORMAT == "docx" then
+  table.insert(filters, {
     traverse = "topdown",
     BulletList = function(l) return styled(l, "List Bullet", 1), false end,
     OrderedList = function(l) return styled(l, "List Number", 1), false end,
     BlockQuote = function(q) return pandoc.Div(q.content, { ["custom-style"] = "Quote" }) end,
   })
 end
+return filters

@@ -3,8 +3,8 @@
 The Markdown given here is the portal's own (headings, the caller's titles) around user text that
 has no raw HTML left (`strip_html`). pandoc reads it with raw HTML and raw blocks off, in a sandbox
 (it opens no file and fetches nothing). A Lua filter (documents.lua) keeps only the caller's images
-(written to a temporary folder, never fetched from outside), http(s)/mailto links and links to
-headings that exist, and gives list paragraphs Word's list styles (List Bullet 2, List Continue 2).
+(written to a temporary folder, never fetched from outside), http(s)/mailto links (and, in Word,
+links to its own headings), and gives list paragraphs Word's list styles (List Bullet 2, List Continue 2).
 
 - DOCX: pandoc's Word writer: Heading styles, a TOC field, Word footnotes and tables, images embedded.
 - PDF: pandoc writes Typst markup (user text escaped: `#`, `$`, `<`, `@`, `\\` stay text), which

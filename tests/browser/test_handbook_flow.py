@@ -215,11 +215,10 @@ def _check_and_render(docx_path, pdf_path, folder) -> None:
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     subprocess.run(["pdftoppm", "-png", "-r", "60", str(pdf_path), str(SCREENSHOT_DIR / "handbook-compiled-pdf")],
                    check=True)
-    # The Word file, through pandoc and WeasyPrint, to see what Word will show (headings, table, footnote).
-    from weasyprint import HTML
+    # The Word file read back by pandoc and laid out again (core.documents), to see what Word will show.
+    from gmgportal.core.documents import markdown_to_pdf, strip_html
 
-    html = pypandoc.convert_file(str(docx_path), "html", format="docx", extra_args=["--sandbox", "--standalone",
-                                                                                      "--metadata=title:DOCX"])
-    (folder / "docx.pdf").write_bytes(HTML(string=html).write_pdf())
+    markdown = pypandoc.convert_file(str(docx_path), "commonmark_x", format="docx", extra_args=["--sandbox"])
+    (folder / "docx.pdf").write_bytes(markdown_to_pdf(strip_html(markdown), title="DOCX"))
     subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "2", str(folder / "docx.pdf"),
                     str(SCREENSHOT_DIR / "handbook-compiled-docx")], check=True)
