@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Optional
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from gmgportal.cases.models import (Call, Decision, Meeting, MeetingSession, Outcome, SessionSlot, Submission,
                                     SubmissionStatus)
+from gmgportal.core.documents import escape_markdown, markdown_to_pdf
 from gmgportal.core.errors import Refused
+from gmgportal.core.formatting import format_date
 from gmgportal.extensions import db
 
 
@@ -72,3 +75,27 @@ def move_slot(slot: SessionSlot, step: int) -> None:
     for position, item in enumerate(slots, start=1):
         item.position = position
     db.session.flush()
+
+
+def agenda_markdown(meeting: Meeting, tz: ZoneInfo) -> str:
+    """The printable agenda as Markdown (the same lines as the agenda page), for `core.documents`."""
+    venue = f", {escape_markdown(meeting.venue)}" if meeting.venue else ""
+    parts = [f"# {escape_markdown(meeting.title)}",
+             f"**{format_date(meeting.starts_on)} to {format_date(meeting.ends_on)}{venue}.** Times in {tz.key}."]
+    for session in meeting.sessions:
+        starts = session.starts_at.astimezone(tz)
+        parts.append(f"## {starts.day} {starts:%B %Y, %H:%M} – {escape_markdown(session.title)}")
+        if session.chair_name:
+            parts.append(f"Chair: {escape_markdown(session.chair_name)}")
+        parts.append("\n".join(
+            f"{n}. {escape_markdown(slot.submission.title)} – "
+            f"{escape_markdown(slot.submission.organisation or slot.submission.submitter.name)}"
+            for n, slot in enumerate(session.slots, start=1)) or "No case placed yet.")
+    if not meeting.sessions:
+        parts.append("No session yet.")
+    return "\n\n".join(parts) + "\n"
+
+
+def agenda_pdf(meeting: Meeting, tz: ZoneInfo) -> bytes:
+    """The printable agenda as an A4 PDF (page numbers, the meeting's title as running head)."""
+    return markdown_to_pdf(agenda_markdown(meeting, tz), title=meeting.title)

@@ -584,6 +584,17 @@ def meeting(slug: str):
                            can_edit=is_chair(current_user), tz=clock.group_zone())
 
 
+@bp.get("/<slug>/meeting.pdf")
+def meeting_pdf(slug: str):
+    """The printable agenda as a PDF, for whoever may read the agenda page."""
+    from gmgportal.cases import meeting as meetings
+
+    call = _call_or_404(slug)
+    found = meetings.get_meeting(call) or abort_with(404, "The meeting's programme is not published yet.")
+    return Response(meetings.agenda_pdf(found, clock.group_zone()), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{call.slug}-agenda.pdf"'})
+
+
 @bp.post("/<slug>/meeting")
 def save_meeting(slug: str):
     from gmgportal.cases import meeting as meetings

@@ -27,11 +27,17 @@ FILTER = Path(__file__).with_name("documents.lua")
 PREAMBLE = Path(__file__).with_name("documents.typ")
 IMAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}\.(?:png|jpe?g|gif|svg)$")
 _SCRIPT_BLOCKS = re.compile(r"<(script|style|iframe|object)\b.*?(?:</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
+_PUNCTUATION = set("\\`*_{}[]<>()#+-.!|~^$@&")
 _TAGS = re.compile(r"</?[a-zA-Z][^>\n]*>|<!--.*?-->", re.DOTALL)
 
 
 class DocumentFailed(Exception):
     """pandoc or Typst could not make the file (the message says why)."""
+
+
+def escape_markdown(text: str) -> str:
+    """Our own one-line text (a title, a name) as Markdown that reads as written, on one line."""
+    return "".join("\\" + c if c in _PUNCTUATION else c for c in " ".join(text.split()))
 
 
 def strip_html(text: str) -> str:

@@ -32,7 +32,7 @@ from sqlalchemy.orm import joinedload
 from gmgportal.core import clock
 from gmgportal.core.attachments import FILE_KINDS, StoredFile, storage_path
 from gmgportal.core.audit import record_event
-from gmgportal.core.documents import markdown_to_docx, markdown_to_pdf, strip_html
+from gmgportal.core.documents import escape_markdown, markdown_to_docx, markdown_to_pdf, strip_html
 from gmgportal.core.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, ALLOWED_URL_SCHEMES, render_markdown
 from gmgportal.extensions import db
 from gmgportal.handbook.models import (Chapter, ChapterImage, ChapterStatus, ChapterVersion, Edition, EditionChapter,
@@ -194,19 +194,14 @@ def handbook_markdown(handbook: Handbook, picked: list[CompiledChapter],
 
     parts = ["# Concept note {#concept-note}", strip_html(handbook.concept_note)]
     for p in picked:
-        parts.append(f"# Chapter {p.chapter.number}. {_heading_text(p.chapter.title)}"
+        parts.append(f"# Chapter {p.chapter.number}. {escape_markdown(p.chapter.title)}"
                      f"{' (draft)' if p.is_draft else ''} {{#chapter-{p.chapter.number}}}")
         if p.is_draft:
             parts.append(f"**Draft: version {p.version.number}, not yet accepted by the editors.**")
-        parts.append(f"*Lead agency: {_heading_text(p.chapter.lead_agency.code)}. Version {p.version.number}.*")
+        parts.append(f"*Lead agency: {escape_markdown(p.chapter.lead_agency.code)}. Version {p.version.number}.*")
         parts.append(own_images(_own_footnotes(strip_html(p.version.text), p.chapter.number)))
     files = {_image_name(i, mime): data for i, (mime, data) in images.items()}
     return "\n\n".join(parts), files
-
-
-def _heading_text(text: str) -> str:
-    """A title as Markdown text: its punctuation escaped, so it reads as written."""
-    return re.sub(r"([\\`*_{}\[\]<>()#+\-.!|~^$@])", r"\\\1", " ".join(text.split()))
 
 
 def build_docx(handbook: Handbook, picked: list[CompiledChapter], images: dict[int, tuple[str, bytes]]) -> bytes:

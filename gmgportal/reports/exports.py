@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ValidationError
 
-from gmgportal.core.documents import markdown_to_docx, markdown_to_pdf, strip_html
+from gmgportal.core.documents import escape_markdown, markdown_to_docx, markdown_to_pdf, strip_html
 from gmgportal.extensions import db
 from gmgportal.jobs import JobFailed, Progress, register_task
 from gmgportal.reports.render import FIGURES_SECTION, ReportDocument
@@ -27,19 +27,15 @@ class ExportParams(BaseModel):
     format: Literal["docx", "pdf"]
 
 
-def _text(text: str) -> str:
-    """Our own text (a title, a label) as Markdown that reads as written."""
-    return "".join("\\" + c if c in "\\`*_{}[]<>()#+-.!|~^$@" else c for c in " ".join(text.split()))
-
-
 def _figures(figures) -> str:
     """The chart as a PNG with alt text, then its numbers as two tables."""
     from gmgportal.reports.charts import chart_description, chart_title
 
-    parts = [f"**{_text(chart_title(figures))}**", f"![{_text(chart_description(figures))}]({CHART})"]
+    parts = [f"**{escape_markdown(chart_title(figures))}**",
+             f"![{escape_markdown(chart_description(figures))}]({CHART})"]
     for heading, rows in (("Activity status", figures.activities), ("Milestones", figures.milestones)):
         parts.append(f"| {heading} | Number |\n|---|--:|\n"
-                     + "\n".join(f"| {_text(label)} | {count} |" for _, label, count in rows))
+                     + "\n".join(f"| {escape_markdown(label)} | {count} |" for _, label, count in rows))
     return "\n\n".join(parts)
 
 
@@ -50,7 +46,7 @@ def report_source(document: ReportDocument) -> tuple[str, dict[str, bytes]]:
     parts = [strip_html(document.header).strip()]
     images = {}
     for section in document.sections:
-        parts.append(f"# {section.number}. {_text(section.title)} {{#section-{section.key}}}")
+        parts.append(f"# {section.number}. {escape_markdown(section.title)} {{#section-{section.key}}}")
         parts.append(strip_html(section.body).strip())
         if section.key == FIGURES_SECTION and document.figures is not None:
             parts.append(_figures(document.figures))

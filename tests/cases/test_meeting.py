@@ -60,3 +60,59 @@ def test_only_chairs_build_the_agenda_and_it_is_hidden_until_set_up(client, auth
     auth.login("fp@example.org")
     html = client.get(page).get_data(as_text=True)
     assert "Expert group meeting on innovative data" in html and "Add a session" not in html
+
+
+def _pdf_text(data: bytes, tmp_path) -> str:
+    import subprocess
+
+    (tmp_path / "agenda.pdf").write_bytes(data)
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "agenda.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    return " ".join(text.split())
+
+
+def test_the_agenda_as_pdf_has_the_sessions_and_cases_in_order(client, auth, call, chair, make_case, db, tmp_path):
+    first, second = make_case(title="Mobile phone records & $ costs"), make_case(title="Côte d'Ivoire's #register")
+    for case in (first, second):
+        services.decide_case(case, Outcome.ACCEPT, "", chair)
+    db.session.commit()
+    page, query = _setup(client, auth, call, chair)
+    session_id = db.session.scalar(query)
+    for case in (first, second):
+        client.post(f"{page}/sessions/{session_id}/place", data={"submission_id": case.id,
+                                                                  "csrf_token": auth.csrf_token(page)})
+    assert f'href="{page}.pdf"' in client.get(page).get_data(as_text=True)
+    with client.get(f"{page}.pdf") as response:
+        assert response.status_code == 200 and response.mimetype == "application/pdf"
+        assert f'filename="{call.slug}-agenda.pdf"' in response.headers["Content-Disposition"]
+        text = _pdf_text(response.data, tmp_path)
+    assert "Expert group meeting on innovative data" in text and "Palais des Nations, Geneva" in text
+    assert "15 September 2014, 09:30 – Mobile data" in text and "Chair: Bela Hovy" in text
+    assert text.index("1. Mobile phone records & $ costs") < text.index("2. Côte d'Ivoire's #register")
+    assert "Page 1 of 1" in text
+
+
+def test_the_agenda_pdf_is_refused_as_the_agenda_page_is(client, auth, call, chair, make_user, tmp_path):
+    page = f"/cases/{call.slug}/meeting"
+    for path in (page, f"{page}.pdf"):  # not logged in: the login page
+        response = client.get(path)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+    make_user("fp@example.org")
+    make_user("outsider@example.org", roles=())
+    for email in ("fp@example.org", "outsider@example.org"):  # not set up yet: 404 for both
+        auth.login(email)
+        assert client.get(page).status_code == 404 and client.get(f"{page}.pdf").status_code == 404
+        auth.logout()
+    auth.login(chair.email)
+    assert client.get(f"{page}.pdf").status_code == 404  # nothing to print yet, for the chair too
+    auth.logout()
+    _setup(client, auth, call, chair)
+    auth.logout()
+    for email in ("fp@example.org", "outsider@example.org"):  # set up: the PDF answers as the page does
+        auth.login(email)
+        status = client.get(page).status_code
+        with client.get(f"{page}.pdf") as response:
+            assert response.status_code == status
+            if status == 200:
+                assert "Mobile data" in _pdf_text(response.data, tmp_path)
+        auth.logout()
