@@ -127,26 +127,17 @@ def for_the_web(html: str) -> str:
 
 
 PRINT_CSS = """
-@page { size: A4; margin: 2.2cm 2cm 2.4cm;
-  @top-left { content: string(running-title); font-size: 8.5pt; color: #505a64; }
-  @top-right { content: string(draft-mark); font-size: 8.5pt; font-weight: bold; color: #8a1c14; }
-  @bottom-center { content: "Page " counter(page) " of " counter(pages); font-size: 8.5pt; color: #505a64; } }
-@page :first { @top-left { content: none; } @top-right { content: none; } }
+@page { size: A4; margin: 2.2cm 2cm 2.4cm; }
 body { font-family: "DejaVu Serif", Georgia, serif; font-size: 11pt; line-height: 1.45; color: #1b1b1b;
   max-width: 48rem; margin: 0 auto; padding: 1rem; }
 .title-page { page-break-after: always; padding-top: 30%; text-align: center; }
 .title-page h1 { font-size: 24pt; }
 .chapter, .front { page-break-before: always; }
-h1.chapter-title { string-set: running-title content(); font-size: 18pt; }
-.front h1 { string-set: running-title content(); }
-.chapter[data-draft="yes"] h1.chapter-title { string-set: running-title content(), draft-mark "DRAFT – not accepted"; }
-.chapter[data-draft="no"] h1.chapter-title { string-set: running-title content(), draft-mark ""; }
+h1.chapter-title { font-size: 18pt; }
 .draft-banner { border: 2px solid #8a1c14; color: #8a1c14; padding: 0.3rem 0.6rem; font-weight: bold; }
 table { border-collapse: collapse; margin: 0.75rem 0; } th, td { border: 1px solid #8a949e; padding: 0.2rem 0.5rem; }
 img { max-width: 100%; }
 .toc ul { list-style: none; padding: 0; } .toc li { margin-bottom: 0.4rem; }
-.toc a { text-decoration: none; color: inherit; }
-.toc a::after { content: leader('.') target-counter(attr(href), page); }
 .footnote { font-size: 9pt; }
 """
 
