@@ -33,6 +33,7 @@ from gmgportal.core import clock
 from gmgportal.core.attachments import FILE_KINDS, StoredFile, storage_path
 from gmgportal.core.audit import record_event
 from gmgportal.core.documents import escape_markdown, markdown_to_docx, markdown_to_pdf, strip_html
+from gmgportal.core.formatting import format_date
 from gmgportal.core.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, ALLOWED_URL_SCHEMES, render_markdown
 from gmgportal.extensions import db
 from gmgportal.handbook.models import (Chapter, ChapterImage, ChapterStatus, ChapterVersion, Edition, EditionChapter,
@@ -160,7 +161,7 @@ def build_html(handbook: Handbook, number: int, mode: EditionMode, picked: list[
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
             f"<style>{PRINT_CSS}</style></head><body>"
             f'<div class="title-page"><h1>{title}</h1><p>Global Migration Group</p>'
-            f"<p>Edition {number}, {clock.today():%d %B %Y}. {escape(mode.label)}.</p>"
+            f"<p>Edition {number}, {format_date(clock.today())}. {escape(mode.label)}.</p>"
             + ('<p class="draft-banner">This edition contains drafts that are not yet accepted.</p>' if drafts else "")
             + f'</div><section class="front"><h1>Concept note</h1>{render_markdown(handbook.concept_note)}</section>'
             f'<section class="front toc"><h1>Contents</h1><ul>{toc}</ul></section>{chapters}</body></html>')
@@ -205,7 +206,7 @@ def build_pdf(handbook: Handbook, number: int, mode: EditionMode, picked: list[C
               images: dict[int, tuple[str, bytes]]) -> bytes:
     """A4 with a title page, contents, "Page N of M", the chapter as running head, drafts marked on every page."""
     markdown, files = handbook_markdown(handbook, picked, images)
-    subtitle = ["Global Migration Group", f"Edition {number}, {clock.today():%d %B %Y}. {mode.label}."]
+    subtitle = ["Global Migration Group", f"Edition {number}, {format_date(clock.today())}. {mode.label}."]
     if any(p.is_draft for p in picked):
         subtitle.append("This edition contains drafts that are not yet accepted.")
     return markdown_to_pdf(markdown, title=handbook.title, subtitle=subtitle, title_page=True, contents=True,

@@ -187,3 +187,38 @@ def test_only_the_three_formats_are_served(db, compiled, auth, client):
     assert client.get("/handbook/editions/7.pdf").status_code == 404
     with client.get("/handbook/editions/1.html") as response:
         assert response.status_code == 200 and b"Chapter 3. Household surveys" in response.data
+
+
+def test_the_word_file_and_pdf_embed_the_chapters_own_images_and_print_user_text_as_written(
+        db, surveys, people, handbook, tmp_path):
+    import subprocess
+
+    import docx
+    from PIL import Image
+
+    from gmgportal.core.attachments import store_bytes
+    from gmgportal.handbook.docx_import import IMAGE_KINDS
+    from gmgportal.handbook.models import ChapterImage
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (30, 15), (200, 0, 0)).save(buffer, format="PNG")
+    image = ChapterImage(chapter_id=surveys.id, stored_file=store_bytes(buffer.getvalue(), "red.png", IMAGE_KINDS),
+                         filename="red.png", uploaded_by_id=people["wb"].id)
+    db.session.add(image)
+    db.session.commit()
+    text = (f"## Pictures\n\n![A red box](/handbook/images/{image.id}) ![Elsewhere](/handbook/images/99999)\n\n"
+            '#import "x.typ" and #read("/etc/passwd"), $5 and $x$, a < b, @ref, back\\\\slash, Côte d\'Ivoire.')
+    _accept(db, surveys, people, text)
+    job = start_job("handbook_compile", people["editor"], {"handbook_id": handbook.id, "mode": "accepted"},
+                    enqueue=False)
+    db.session.commit()
+    assert run_job_inline(job).state is JobState.DONE
+    edition = db.session.scalar(sa.select(Edition))
+    document = docx.Document(str(edition.docx_file.path))
+    assert [s._inline.docPr.get("descr") for s in document.inline_shapes] == ["A red box"]
+    pdf = str(edition.pdf_file.path)
+    listed = subprocess.run(["pdfimages", "-list", pdf], capture_output=True, text=True, check=True).stdout
+    assert len(listed.splitlines()[2:]) == 1
+    printed = " ".join(subprocess.run(["pdftotext", pdf, "-"], capture_output=True, text=True, check=True).stdout.split())
+    assert ('#import "x.typ" and #read("/etc/passwd"), $5 and $x$, a < b, @ref, back\\slash, Côte d\'Ivoire.'
+            in printed) and "root:" not in printed
