@@ -32,7 +32,7 @@ from sqlalchemy.orm import joinedload
 from gmgportal.core import clock
 from gmgportal.core.attachments import FILE_KINDS, StoredFile, storage_path
 from gmgportal.core.audit import record_event
-from gmgportal.core.documents import escape_markdown, markdown_to_docx, markdown_to_pdf, strip_html
+from gmgportal.core.documents import DocumentFailed, escape_markdown, markdown_to_docx, markdown_to_pdf, strip_html
 from gmgportal.core.formatting import format_date
 from gmgportal.core.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, ALLOWED_URL_SCHEMES, render_markdown
 from gmgportal.extensions import db
@@ -257,9 +257,12 @@ def compile_handbook(progress: Progress, params: dict) -> Callable[[], None]:
               or 0) + 1
     html = build_html(handbook, number, p.mode, picked, images)
     progress.update(100 * total / steps, "Writing the Word file")
-    docx = build_docx(handbook, picked, images)
-    progress.update(100 * (total + 1) / steps, "Writing the PDF")
-    pdf = build_pdf(handbook, number, p.mode, picked, images)
+    try:
+        docx = build_docx(handbook, picked, images)
+        progress.update(100 * (total + 1) / steps, "Writing the PDF")
+        pdf = build_pdf(handbook, number, p.mode, picked, images)
+    except DocumentFailed as error:
+        raise JobFailed(str(error)) from None
     progress.update(100 * (total + 2) / steps, "Keeping the edition")
     progress.finish_with_file(pdf, f"handbook-edition-{number}.pdf", "pdf")
     rows = [dict(position=i, chapter_number=x.chapter.number, title=x.chapter.title,

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ValidationError
 
-from gmgportal.core.documents import escape_markdown, markdown_to_docx, markdown_to_pdf, strip_html
+from gmgportal.core.documents import DocumentFailed, escape_markdown, markdown_to_docx, markdown_to_pdf, strip_html
 from gmgportal.extensions import db
 from gmgportal.jobs import JobFailed, Progress, register_task
 from gmgportal.reports.render import FIGURES_SECTION, ReportDocument
@@ -92,10 +92,13 @@ def export_report(progress: Progress, params: dict) -> None:
         raise JobFailed("The report no longer exists, or you may no longer read it.")
     progress.update(5, "Assembling the report")
     document = services.report_content(report).document
-    if checked.format == "docx":
-        data = report_docx(document, progress)
-    else:
-        progress.update(30, "Laying out the pages")
-        data = report_pdf(document)
+    try:
+        if checked.format == "docx":
+            data = report_docx(document, progress)
+        else:
+            progress.update(30, "Laying out the pages")
+            data = report_pdf(document)
+    except DocumentFailed as error:
+        raise JobFailed(str(error)) from None
     progress.update(95, "Saving the file")
     progress.finish_with_file(data, f"{file_stem(report)}.{checked.format}", checked.format)

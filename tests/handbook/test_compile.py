@@ -219,6 +219,20 @@ def test_the_word_file_and_pdf_embed_the_chapters_own_images_and_print_user_text
     pdf = str(edition.pdf_file.path)
     listed = subprocess.run(["pdfimages", "-list", pdf], capture_output=True, text=True, check=True).stdout
     assert len(listed.splitlines()[2:]) == 1
-    printed = " ".join(subprocess.run(["pdftotext", pdf, "-"], capture_output=True, text=True, check=True).stdout.split())
+    printed = subprocess.run(["pdftotext", pdf, "-"], capture_output=True, text=True, check=True).stdout
+    printed = " ".join(printed.split())
     assert ('#import "x.typ" and #read("/etc/passwd"), $5 and $x$, a < b, @ref, back\\slash, Côte d\'Ivoire.'
             in printed) and "root:" not in printed
+
+
+def test_a_file_that_cannot_be_made_fails_the_job_with_the_reason(db, compiled, monkeypatch):
+    from gmgportal.core.documents import DocumentFailed
+    from gmgportal.handbook import compile as compiling
+
+    def refuse(*args, **kwargs):
+        raise DocumentFailed("Typst could not lay out the PDF: out of paper")
+
+    monkeypatch.setattr(compiling, "markdown_to_pdf", refuse)
+    job, _ = compiled(EditionMode.LATEST)
+    assert job.state is JobState.FAILED and job.error == "Typst could not lay out the PDF: out of paper"
+    assert db.session.scalar(sa.select(Edition)) is None
