@@ -70,6 +70,23 @@ def test_docx_has_the_chart_with_alt_text_and_its_tables(seed_progress):
         ["Activity status", "Number"], ["Not started", "1"], ["On track", "3"]]
 
 
+def test_pdf_has_the_chart_as_a_png_after_the_highlights(seed_progress, tmp_path):
+    import subprocess
+
+    from gmgportal.reports.exports import report_pdf
+
+    report = assemble_report(seed_progress, PERIOD)
+    (tmp_path / "report.pdf").write_bytes(report_pdf(ReportDocument("R", report.header, report.sections,
+                                                                    report.figures)))
+    images = subprocess.run(["pdfimages", "-list", str(tmp_path / "report.pdf")], capture_output=True, text=True,
+                            check=True).stdout.splitlines()[2:]
+    assert [line.split()[2:4] for line in images if line.split()[2] == "image"] == [["image", "1440"]]
+    text = subprocess.run(["pdftotext", str(tmp_path / "report.pdf"), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert text.index("2. Work Programme Highlights") < text.index("Activities by status") < text.index(
+        "3. Key Findings")
+
+
 def test_the_page_shows_the_chart_as_an_image_and_a_frozen_report_keeps_its_numbers(
         client, auth, people, seed_progress, activity_by_ref, log_update, frozen_clock):
     from gmgportal.programme.models import Status

@@ -59,6 +59,8 @@ def test_pdf_text_has_every_section(app, document):
     for number, title in enumerate(SECTION_TITLES.values(), start=1):
         assert "".join(f"{number}. {title}".split()) in text
     assert "Drafthandbook,August2014" in text and "Chair:BelaHovy,UN/DESA" in text
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    assert all(f"Page{n}of{pages}" in text for n in range(1, pages + 1))
 
 
 def _export(client, auth, rid: int, fmt: str):
