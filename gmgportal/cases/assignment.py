@@ -80,7 +80,6 @@ def build_problem(call: Call, report: Callable[[float, str], None] = lambda p, m
 
 def problem_json(cp: CallProblem, pairs: list[tuple[int, int]]) -> dict:
     """The problem and the proposal in the shape `flask gmg assign-reviewers --json` prints."""
-    call = cp.call
     scores = [[u.id, case.id, cp.score(r, c)] for r, u in enumerate(cp.reviewers) for c, case in enumerate(cp.cases)
               if cp.problem.scores[r, c] > 0]
     return {

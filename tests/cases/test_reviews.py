@@ -86,7 +86,7 @@ def test_reviewer_cannot_review_an_unassigned_case_or_own_agency_case(client, au
     auth.login(ilo_reviewer.email)
     assert client.get(f"/cases/reviews/{slipped.id}").status_code == 404
     assert client.get(f"/cases/submissions/{own.id}").status_code == 404
-    assert client.get(f"/cases/attachments/1").status_code == 404
+    assert client.get("/cases/attachments/1").status_code == 404
 
 
 def test_reviewer_declares_a_conflict(client, auth, call, reviewed, db):

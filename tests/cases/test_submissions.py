@@ -8,7 +8,6 @@ import sqlalchemy as sa
 
 from gmgportal.auth.models import User
 from gmgportal.cases.models import Submission, SubmissionStatus, SubmitterAccount
-from gmgportal.core.permissions import Role
 from tests.cases.conftest import PDF_BYTES
 
 
@@ -111,7 +110,7 @@ def test_submitter_cannot_read_anothers_submission(client, auth, call, make_case
     other = make_user("other@example.org", agency="ILO")
     auth.login(other.email)
     for path in (f"/cases/submissions/{case.id}", f"/cases/submissions/{case.id}/edit",
-                 f"/cases/submissions/{case.id}/withdraw", f"/cases/submissions/999999"):
+                 f"/cases/submissions/{case.id}/withdraw", "/cases/submissions/999999"):
         assert client.get(path).status_code == 404, path
     assert case.title not in client.get(f"/cases/{call.slug}/").get_data(as_text=True)
 
