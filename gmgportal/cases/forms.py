@@ -123,8 +123,17 @@ class CommentForm(PortalForm):
     submit = SubmitField("Add comment")
 
 
+def _optional_int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 class AssignForm(PortalForm):
-    reviewer_id = SelectField("Reviewer", coerce=int)
+    # Any id is taken (not only the listed ones) so that the service says why a reviewer cannot be assigned.
+    reviewer_id = SelectField("Reviewer", coerce=_optional_int, validate_choice=False,
+                              validators=[InputRequired("Choose a reviewer.")])
     submit = SubmitField("Assign")
 
 
