@@ -387,7 +387,7 @@ def case_admin(submission_id: int):
     _require_chair()
     submission = services.get_submission(submission_id) or abort_with(404, "There is no such case.")
     call = submission.call
-    candidates = services.eligible_reviewers(submission)
+    candidates = services.eligible_reviewers(submission) if submission.status == SubmissionStatus.SUBMITTED else []
     form = AssignForm()
     form.reviewer_id.choices = select_choices(
         [("", "Choose a reviewer…")]
@@ -483,9 +483,19 @@ def _proposal_view(found: AssignmentProposal) -> dict:
     loads: dict[int, list] = {}
     for reviewer_id, case_id, score in found.pairs:
         loads.setdefault(reviewer_id, []).append(score)
+    # A chair proposed for (or reviewing) a case does not see who else is on it: see services.may_see_reviews.
+    own = ({case_id for reviewer_id, case_id, _ in found.pairs if reviewer_id == current_user.id}
+           | services.pending_case_ids(current_user, found.call_id))
     by_case: dict[int, list] = {}
     for reviewer_id, case_id, score in found.pairs:
-        by_case.setdefault(case_id, []).append((users.get(reviewer_id), score))
+        user = users.get(reviewer_id)
+        if reviewer_id == current_user.id:
+            label = "You"
+        elif case_id in own:
+            label = "Another reviewer (hidden: you review this case)"
+        else:
+            label = user.name if user else "Removed user"
+        by_case.setdefault(case_id, []).append((label, score))
     load_rows = sorted(((users.get(r), len(s), sum(s) / len(s)) for r, s in loads.items()),
                        key=lambda row: row[0].name if row[0] else "")
     return {"users": users, "cases": cases, "load_rows": load_rows,
