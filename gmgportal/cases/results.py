@@ -162,11 +162,16 @@ def ranked_results(call: Call, filters: "RankingFilters", sort, viewer=None, pag
     if page is None:
         rows = [_result(row, hidden) for row in db.session.execute(query)]
         return Page(rows, 1, max(len(rows), 1), len(rows))
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
-    pages = max(1, -(-total // per_page))
-    page = min(max(page, 1), pages)
-    rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page))
-    return Page([_result(row, hidden) for row in rows], page, per_page, total)
+    # The total comes with the page (a window count): the aggregation runs once.
+    counted = query.add_columns(sa.func.count().over().label("total"))
+    page = max(page, 1)
+    rows = db.session.execute(counted.limit(per_page).offset((page - 1) * per_page)).all()
+    if not rows and page > 1:  # past the end: the last page
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+        page = max(1, -(-total // per_page))
+        rows = db.session.execute(counted.limit(per_page).offset((page - 1) * per_page)).all()
+    total = rows[0][-1] if rows else 0
+    return Page([_result(row[:-1], hidden) for row in rows], page, per_page, total)
 
 
 def accepted_count(call: Call) -> int:

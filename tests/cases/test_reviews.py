@@ -292,3 +292,30 @@ def test_chair_reminds_reviewers_with_open_reviews_near_and_after_the_due_date(a
     assert "were due on 31 July 2014" in reminders[0].get_content()
     page = client.get(progress).get_data(as_text=True)
     assert "Alice" in page and "Bob" in page
+
+
+def test_ranking_filters_sorts_and_pages_in_the_database(client, auth, call, chair, make_case, db):
+    from gmgportal.cases.models import Outcome
+    from gmgportal.core.tables import Sort
+
+    cases = [make_case(title=f"Case study {i:02d}") for i in range(53)]
+    odd = make_case(title="Growth of 100% in mobile_phone use")
+    services.decide_case(cases[0], Outcome.ACCEPT, "", chair)
+    db.session.commit()
+    everything = results.RankingFilters()
+    by_title = Sort("title")
+    page = results.ranked_results(call, everything, by_title, page=2)
+    assert (page.total, page.pages, len(page.items)) == (54, 2, 4)
+    assert results.ranked_results(call, everything, by_title, page=9).page == 2  # past the end: the last page
+    found = results.ranked_results(call, results.RankingFilters(text="100%"), by_title).items
+    assert [r.case.id for r in found] == [odd.id]  # % and _ are literal, not wildcards
+    assert not results.ranked_results(call, results.RankingFilters(text="100%x"), by_title).items
+    undecided = results.ranked_results(call, results.RankingFilters(decision="undecided"), by_title)
+    assert undecided.total == 53 and results.accepted_count(call) == 1
+    auth.login(chair.email)
+    ranking = f"/cases/{call.slug}/ranking?decision=accept"
+    assert "Case study 00" in client.get(ranking).get_data(as_text=True)
+    # The page is cached; a decision changes the data version, so the next view shows it.
+    services.decide_case(cases[0], Outcome.REJECT, "", chair)
+    db.session.commit()
+    assert "Case study 00" not in client.get(ranking).get_data(as_text=True)
