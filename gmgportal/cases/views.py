@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -19,6 +20,7 @@ from gmgportal.core.attachments import DOCUMENT_KINDS, allowed_kinds_hint, send_
 from gmgportal.core.errors import Refused, abort_with
 from gmgportal.core.forms import ConfirmForm, save_with_uploads, select_choices, show_refusal
 from gmgportal.core.pagecache import cacheable
+from gmgportal.programme.forms import MARKDOWN_HINT
 from gmgportal.core.permissions import Role, authorize, has_role
 from gmgportal.core.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, to_csv, to_xlsx
 from gmgportal.core.tables import Sort
@@ -148,9 +150,20 @@ def _submission_data(form: SubmissionForm) -> services.SubmissionData:
         contact_email=form.contact_email.data or "", coauthors=parse_coauthors(form.coauthors.data))
 
 
+def _preview(form: SubmissionForm) -> SimpleNamespace | None:
+    """What the case page will show of the typed texts (the same template macro and Markdown sanitiser),
+    when the Preview button was pressed; nothing is saved."""
+    if not (form.is_submitted() and form.preview.data):
+        return None
+    data = _submission_data(form)
+    return SimpleNamespace(**{name: getattr(data, name) for name in (
+        "organisation", "countries", "data_kinds", "summary", "method", "innovation", "replication", "gender")})
+
+
 def _submission_form_page(form, call, submission, status=200):
     limit = current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
     return render_template("cases/submission_form.html", form=form, call=call, submission=submission,
+                           preview=_preview(form), markdown_hint=MARKDOWN_HINT,
                            window_message=services.window_refusal(call, clock.now()),
                            file_hint=allowed_kinds_hint(DOCUMENT_KINDS, limit) + " each; you can choose several."
                            ), status
@@ -168,7 +181,9 @@ def new_submission(slug: str):
         form.contact_email.data = current_user.email
         form.organisation.data = services.organisation_of(current_user)
     status = 200
-    if form.validate_on_submit():
+    if form.preview.data:
+        pass  # shown with its preview below, nothing saved
+    elif form.validate_on_submit():
         submission, status = _save_submission(form, lambda data, files: services.create_submission(
             call, current_user, data, files))
         if submission is not None:
@@ -187,7 +202,9 @@ def edit_submission(submission_id: int):
     if not form.is_submitted():
         form.coauthors.data = "\n".join(f"{c.name}, {c.email}" if c.email else c.name for c in submission.coauthors)
     status = 200
-    if form.validate_on_submit():
+    if form.preview.data:
+        pass  # shown with its preview below, nothing saved
+    elif form.validate_on_submit():
         saved, status = _save_submission(form, lambda data, files: services.update_submission(
             submission, data, files))
         if saved is not None:
