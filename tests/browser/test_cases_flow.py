@@ -261,3 +261,42 @@ def test_a_reviewer_declines_and_the_chair_picks_a_replacement(egm, app, db, mak
         check_a11y(page)
         screenshot(page, name)
         check_layout(page, path, PHONE)
+
+
+def test_a_chair_who_reviews_a_case_sees_it_hidden_until_their_review_is_in(egm, db, make_user, live_server, page,
+                                                                             login_as, check_a11y, screenshot):
+    from gmgportal.auth.services import get_user_by_email
+    from gmgportal.cases import services
+    from tests.browser.test_every_page import PHONE, check_layout
+
+    carla = make_user("carla@example.org", roles=(Role.CHAIR, Role.REVIEWER), agency="OECD", name="Carla Chair")
+    submitter = make_user("unicef.fp@example.org", roles=(Role.FOCAL_POINT,), agency="UNICEF", name="Uma Fp")
+    call = services.get_call("egm-2014")
+    case = services.create_submission(call, submitter, services.SubmissionData(
+        title="Mobile phone data on children who move", organisation="UNICEF", countries=["KEN"],
+        data_kinds=["mobile_phone_records"], summary="Phone data.", method="Records.", innovation="New",
+        replication="Any", contact_email=submitter.email))
+    services.submit_case(case)
+    assignments = [services.assign_reviewer(case, person) for person in
+                   (get_user_by_email("iom.rev@example.org"), get_user_by_email("wb.rev@example.org"), carla)]
+    services.save_review(assignments[0], services.ReviewData(
+        {c.id: c.max_score for c in call.criteria}, "Irene's words for the authors", "Irene's secret", "accept"),
+        submit=True)
+    db.session.commit()
+
+    login_as(page, live_server, "carla@example.org")
+    page.goto(f"{live_server.url}/cases/egm-2014/ranking")
+    visit(page, check_a11y, screenshot, "cases-ranking-chair-reviewer", "Ranking and decisions")
+    row = page.get_by_role("row").filter(has_text="Mobile phone data on children who move")
+    expect(row.locator("td[data-label=Mean]")).to_contain_text("Hidden")
+    expect(page.locator("#hidden-note")).to_contain_text("you review this case")
+    page.get_by_role("link", name="Mobile phone data on children who move").click()
+    visit(page, check_a11y, screenshot, "cases-case-chair-reviewer", "Case 1: reviewers and reviews")
+    expect(page.get_by_text("hidden from you until you submit your review")).to_be_visible()
+    expect(page.get_by_text("Irene Okafor")).to_have_count(0)
+    expect(page.get_by_text("Irene's secret")).to_have_count(0)
+    expect(page.get_by_role("link", name="Go to your review")).to_have_attribute(
+        "href", f"/cases/reviews/{assignments[2].id}")
+    page.set_viewport_size(PHONE)
+    check_layout(page, f"/cases/submissions/{case.id}/reviewers", PHONE)
+    screenshot(page, "cases-case-chair-reviewer-phone")
