@@ -17,6 +17,8 @@ from bench.programme import _app, _login
 CASES, REVIEWERS, K = 2_000, 100, 3
 TARGET_S = 10.0
 RUNS = 5
+SLUG = "egm-2014"
+RANKING_TARGET_MS = 100  # the speed issue's page target (p95 under 100 ms)
 TOPICS = [
     "mobile phone call detail records internal migration", "social media advertising audiences migrant stocks",
     "satellite imagery displacement camps shelters", "population registers linked administrative data",
@@ -82,6 +84,41 @@ def _add_reviews(call, rng: random.Random) -> None:
     db.session.commit()
 
 
+def _time_ranking(app, client, url: str, reviews: int, runs: int = RUNS, label: str = "ranking page") -> list[str]:
+    """Median wall time of `url` rendered each time (page cache emptied first) and served from the page cache,
+    with the statements a rendering runs."""
+    from gmgportal.extensions import db
+
+    cache = app.extensions.get("gmg_page_cache")
+    client.get(url)
+    rendered, cpu, cached, queries = [], [], [], []
+    for _ in range(runs):
+        if cache is not None:
+            cache.clear()
+        count = [0]
+
+        def before(*args, **kwargs):
+            count[0] += 1
+
+        db.event.listen(db.engine, "before_cursor_execute", before)
+        t0, c0 = time.perf_counter(), time.process_time()
+        response = client.get(url)
+        rendered.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
+        db.event.remove(db.engine, "before_cursor_execute", before)
+        queries.append(count[0])
+        assert response.status_code == 200, (url, response.status_code)
+        t0 = time.perf_counter()
+        client.get(url)
+        cached.append((time.perf_counter() - t0) * 1000)
+    verdict = ""
+    if response.mimetype == "text/html":
+        verdict = " ok" if statistics.median(rendered) < RANKING_TARGET_MS else f" OVER {RANKING_TARGET_MS} ms"
+    return [f"{label} ({CASES} cases, {reviews} reviews): rendered median {statistics.median(rendered):.0f} ms"
+            f"{verdict} (CPU {statistics.median(cpu):.0f} ms), from the page cache {statistics.median(cached):.1f} ms,"
+            f" over {runs} runs; {queries[-1]} statements ({len(response.data) // 1024} KB)"]
+
+
 def run() -> list[str]:
     from gmgportal.cases import assignment, matching
     from gmgportal.core.uow import unit_of_work
@@ -114,26 +151,16 @@ def run() -> list[str]:
                 db.session.flush()
                 assignment.confirm_proposal(proposal)
             _add_reviews(call, rng)
+            # The requests below run in this app context, so in this session: empty it as a worker's would be
+            # (else each request's closing rollback expires the ~20,000 objects the set-up loaded).
+            db.session.close()
             client = app.test_client()
             _login(client, "chair@example.org", "bench-password-1")
-            url = f"/cases/{call.slug}/ranking"
-            client.get(url)
-            times, queries = [], []
-            for _ in range(RUNS):
-                count = [0]
-
-                def before(*args, **kwargs):
-                    count[0] += 1
-
-                db.event.listen(db.engine, "before_cursor_execute", before)
-                t0 = time.perf_counter()
-                response = client.get(url)
-                times.append((time.perf_counter() - t0) * 1000)
-                db.event.remove(db.engine, "before_cursor_execute", before)
-                queries.append(count[0])
-                assert response.status_code == 200
-            lines.append(f"ranking page ({CASES} cases, {len(pairs)} reviews): median {statistics.median(times):.0f} ms "
-                         f"over {RUNS} runs, {queries[-1]} statements ({len(response.data) // 1024} KB)")
+            lines.extend(_time_ranking(app, client, f"/cases/{SLUG}/ranking", len(pairs)))
+            lines.extend(_time_ranking(app, client, f"/cases/{SLUG}/ranking?sort=title&disagreement=1&page=2",
+                                       len(pairs), label="ranking page, filtered, page 2"))
+            lines.extend(_time_ranking(app, client, f"/cases/{SLUG}/ranking.csv", len(pairs), runs=3,
+                                       label="ranking CSV (every review)"))
             db.session.remove()
             db.engine.dispose()
     return lines

@@ -51,7 +51,7 @@ def build_problem(call: Call, report: Callable[[float, str], None] = lambda p, m
     reviewers = services.list_reviewers()
     cases = list(db.session.scalars(
         sa.select(Submission).where(Submission.call_id == call.id, Submission.status == SubmissionStatus.SUBMITTED)
-        .options(selectinload(Submission.assignments)).order_by(Submission.id)))
+        .options(selectinload(Submission.assignments).selectinload(Assignment.review)).order_by(Submission.id)))
     report(5, f"Read {len(cases)} cases and {len(reviewers)} reviewers")
     profiles = {p.user_id: p for p in db.session.scalars(sa.select(ReviewerProfile))}
     loads = services.current_loads(call.id)
@@ -70,7 +70,8 @@ def build_problem(call: Call, report: Callable[[float, str], None] = lambda p, m
     forbidden.update((r, c) for c, case in enumerate(cases) if case.agency_id is not None
                      for r in by_agency.get(case.agency_id, []))
     caps = [max(call.max_load - loads.get(u.id, 0), 0) for u in reviewers]
-    needs = [max(call.reviewers_per_case - len(c.assignments), 0) for c in cases]
+    # Only the open places: confirmed reviewers stay; one who declared a conflict leaves a place to fill.
+    needs = [max(call.reviewers_per_case - len(services.active_assignments(c)), 0) for c in cases]
     problem = matching.Problem(scores, caps, needs, forbidden)
     reviewer_ids = {u.id for u in reviewers}
     case_ids = {c.id for c in cases}
@@ -80,7 +81,6 @@ def build_problem(call: Call, report: Callable[[float, str], None] = lambda p, m
 
 def problem_json(cp: CallProblem, pairs: list[tuple[int, int]]) -> dict:
     """The problem and the proposal in the shape `flask gmg assign-reviewers --json` prints."""
-    call = cp.call
     scores = [[u.id, case.id, cp.score(r, c)] for r, u in enumerate(cp.reviewers) for c, case in enumerate(cp.cases)
               if cp.problem.scores[r, c] > 0]
     return {
@@ -178,3 +178,42 @@ def discard_proposal(proposal: AssignmentProposal) -> None:
         raise Refused(f"This proposal was already {proposal.status.value}.")
     proposal.status = ProposalStatus.DISCARDED
     db.session.flush()
+
+
+@dataclass
+class OpenPlace:
+    """A submitted case with fewer active reviewers than the call asks for."""
+
+    case_id: int
+    title: str
+    active: int
+    declined: int  # reviewers who declared a conflict with it
+
+    @property
+    def ref(self) -> str:
+        return f"Case {self.case_id}"
+
+
+def open_places(call: Call, limit: int = 50) -> tuple[int, int, list[OpenPlace]]:
+    """(cases needing reviewers, places open in all, the first `limit` of those cases): cases a reviewer
+    declined come first. Two queries whatever the numbers."""
+    from gmgportal.cases.models import Review, ReviewState
+
+    declined = sa.func.sum(sa.case((Review.state == ReviewState.CONFLICT, 1), else_=0))
+    active = sa.func.count(Assignment.id) - sa.func.coalesce(declined, 0)
+    counts = (sa.select(Assignment.submission_id.label("sid"), active.label("active"),
+                        sa.func.coalesce(declined, 0).label("declined"))
+              .outerjoin(Review, Review.assignment_id == Assignment.id)
+              .group_by(Assignment.submission_id).subquery())
+    active_of = sa.func.coalesce(counts.c.active, 0)
+    query = (sa.select(Submission.id, Submission.title, active_of.label("active"),
+                       sa.func.coalesce(counts.c.declined, 0).label("declined"))
+             .outerjoin(counts, counts.c.sid == Submission.id)
+             .where(Submission.call_id == call.id, Submission.status == SubmissionStatus.SUBMITTED,
+                    active_of < call.reviewers_per_case))
+    every = query.subquery()
+    cases, places = db.session.execute(
+        sa.select(sa.func.count(), sa.func.sum(call.reviewers_per_case - every.c.active))).one()
+    rows = db.session.execute(query.order_by(sa.func.coalesce(counts.c.declined, 0).desc(), Submission.id)
+                              .limit(limit))
+    return cases or 0, int(places or 0), [OpenPlace(*row) for row in rows]

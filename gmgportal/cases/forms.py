@@ -53,7 +53,8 @@ def parse_coauthors(text: str | None) -> list[tuple[str, str]]:
 class SubmissionForm(PortalForm):
     title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=250)])
     organisation = StringField("Organisation", validators=[Optional(), Length(max=250)])
-    countries = SelectMultipleField("Countries", choices=select_choices(COUNTRIES), validators=[Optional()])
+    countries = SelectMultipleField("Countries", choices=select_choices(COUNTRIES), validators=[Optional()],
+                                    render_kw={"size": 8, "data-filter-select": "countries"})
     data_kinds = MultiCheckboxField("Kinds of data", choices=select_choices(DATA_KIND_LABELS.items()),
                                     validators=[Optional()])
     summary = TextAreaField("Summary", validators=[Optional(), LONG])
@@ -65,6 +66,7 @@ class SubmissionForm(PortalForm):
     coauthors = TextAreaField("Co-authors", validators=[Optional(), coauthor_lines])
     attachments = MultipleFileField("Attachments")
     submit = SubmitField("Save draft")
+    preview = SubmitField("Preview")
 
 
 class ConfirmSubmitForm(PortalForm):
@@ -123,8 +125,17 @@ class CommentForm(PortalForm):
     submit = SubmitField("Add comment")
 
 
+def _optional_int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 class AssignForm(PortalForm):
-    reviewer_id = SelectField("Reviewer", coerce=int)
+    # Any id is taken (not only the listed ones) so that the service says why a reviewer cannot be assigned.
+    reviewer_id = SelectField("Reviewer", coerce=_optional_int, validate_choice=False,
+                              validators=[InputRequired("Choose a reviewer.")])
     submit = SubmitField("Assign")
 
 

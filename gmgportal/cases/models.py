@@ -280,6 +280,9 @@ class Assignment(Auditable, db.Model):
 
 class Review(Auditable, TimestampMixin, db.Model):
     __tablename__ = "case_review"
+    # The audit log (read by administrators, who may review too) records that a review changed, not what it says.
+    __audit_redact__ = frozenset({"comments_for_authors", "confidential_comments", "recommendation",
+                                  "conflict_reason"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     assignment_id: Mapped[int] = mapped_column(sa.ForeignKey("case_assignment.id", ondelete="CASCADE"), unique=True)
@@ -318,6 +321,7 @@ class DiscussionComment(Auditable, db.Model):
     """Among reviewers who have submitted and chairs; never shown to submitters."""
 
     __tablename__ = "case_discussion_comment"
+    __audit_redact__ = frozenset({"body"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(sa.ForeignKey("case_submission.id", ondelete="CASCADE"), index=True)

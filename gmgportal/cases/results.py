@@ -43,40 +43,26 @@ class CaseRow:
 
 @dataclass
 class CaseResult:
+    """A case's results, aggregated in the database. `hidden`: the viewer reviews this case and has not
+    submitted their review, so its mean, spread and disagreement are not shown to them (None / False)."""
+
     case: CaseRow
-    scores: list[float] = field(default_factory=list)
-    recommendations: list[Recommendation] = field(default_factory=list)
     assigned: int = 0
+    conflicts: int = 0
+    done: int = 0
+    mean: Optional[float] = None
+    spread: Optional[float] = None
+    disagreement: bool = False
+    hidden: bool = False
 
     @property
-    def mean(self) -> Optional[float]:
-        return round(statistics.fmean(self.scores), 1) if self.scores else None
-
-    @property
-    def spread(self) -> Optional[float]:
-        return round(max(self.scores) - min(self.scores), 1) if len(self.scores) > 1 else None
-
-    @property
-    def disagreement(self) -> bool:
-        split = Recommendation.ACCEPT in self.recommendations and Recommendation.REJECT in self.recommendations
-        return split or (self.spread is not None and self.spread >= DISAGREEMENT_POINTS)
-
-    @property
-    def done(self) -> int:
-        return len(self.scores)
+    def active(self) -> int:
+        """Reviewers who have not declined the case (declared a conflict)."""
+        return self.assigned - self.conflicts
 
     @property
     def outcome(self) -> Optional[Outcome]:
         return self.case.outcome
-
-
-def _cases(call: Call) -> list[Submission]:
-    """Submitted cases with every review and reviewer loaded (for the export of every review)."""
-    return list(db.session.scalars(
-        sa.select(Submission).where(Submission.call_id == call.id, Submission.status == SubmissionStatus.SUBMITTED)
-        .options(selectinload(Submission.assignments).selectinload(Assignment.review).selectinload(Review.scores),
-                 selectinload(Submission.assignments).selectinload(Assignment.reviewer))
-        .order_by(Submission.id)))
 
 
 def score_from(by_criterion: dict[int, int], criteria: list[Criterion]) -> Optional[float]:
@@ -87,43 +73,113 @@ def score_from(by_criterion: dict[int, int], criteria: list[Criterion]) -> Optio
     return round(100 * value / total_weight, 1)
 
 
-def case_results(call: Call) -> list[CaseResult]:
-    """Every submitted case with its submitted reviews' weighted scores: two queries whatever the numbers
-    (the weighting is summed in the database, one row per review)."""
-    from gmgportal.auth.models import Agency
-    from gmgportal.cases.models import Decision, ReviewScore
+def _per_case(call: Call, hidden: set[int]):
+    """One row per case with reviews: counts, mean and spread of the submitted reviews' weighted scores
+    (0–100; a review counts once every criterion is scored), and whether reviewers disagree."""
+    from gmgportal.cases.models import ReviewScore
 
     criteria = list(call.criteria)
-    total_weight = sum(c.weight for c in criteria)
-    cases = db.session.execute(
-        sa.select(Submission.id, Submission.title, Agency.code, Decision.outcome, Decision.released_at)
-        .outerjoin(Agency, Agency.id == Submission.agency_id).outerjoin(Decision, Decision.submission_id == Submission.id)
-        .where(Submission.call_id == call.id, Submission.status == SubmissionStatus.SUBMITTED).order_by(Submission.id))
-    results = {row[0]: CaseResult(CaseRow(*row)) for row in cases}
+    total_weight = sum(c.weight for c in criteria) or None
     fraction = (Criterion.weight * (ReviewScore.score - Criterion.min_score)
                 / sa.func.nullif(Criterion.max_score - Criterion.min_score, 0))
     weighted = (sa.select(ReviewScore.review_id.label("review_id"), sa.func.sum(fraction).label("value"),
                           sa.func.count(ReviewScore.id).label("scored"))
                 .join(Criterion, Criterion.id == ReviewScore.criterion_id)
                 .where(Criterion.call_id == call.id).group_by(ReviewScore.review_id).subquery())
-    reviews = db.session.execute(
-        sa.select(Assignment.submission_id, Review.state, Review.recommendation, weighted.c.value, weighted.c.scored)
-        .join(Submission, Submission.id == Assignment.submission_id)
-        .outerjoin(Review, Review.assignment_id == Assignment.id)
-        .outerjoin(weighted, weighted.c.review_id == Review.id)
-        .where(Submission.call_id == call.id).order_by(Assignment.id))
-    for submission_id, state, recommendation, value, scored in reviews:
-        result = results.get(submission_id)
-        if result is None:
-            continue
-        result.assigned += 1
-        if state != ReviewState.SUBMITTED:
-            continue
-        if value is not None and scored == len(criteria) and total_weight > 0:
-            result.scores.append(round(100 * float(value) / total_weight, 1))
-        if recommendation:
-            result.recommendations.append(recommendation)
-    return list(results.values())
+    submitted = Review.state == ReviewState.SUBMITTED
+    score = sa.case((sa.and_(submitted, weighted.c.scored == len(criteria)),
+                     100.0 * weighted.c.value / total_weight if total_weight else sa.null()))
+    per_review = (sa.select(Assignment.submission_id.label("sid"), Review.state.label("state"),
+                            sa.case((submitted, Review.recommendation)).label("recommendation"), score.label("score"))
+                  .join(Submission, Submission.id == Assignment.submission_id)
+                  .outerjoin(Review, Review.assignment_id == Assignment.id)
+                  .outerjoin(weighted, weighted.c.review_id == Review.id)
+                  .where(Submission.call_id == call.id).subquery())
+    r = per_review.c
+
+    def count_if(condition):
+        return sa.func.sum(sa.case((condition, 1), else_=0))
+
+    done = sa.func.count(r.score)
+    spread = sa.case((done > 1, sa.func.max(r.score) - sa.func.min(r.score)))
+    split = sa.and_(count_if(r.recommendation == Recommendation.ACCEPT) > 0,
+                    count_if(r.recommendation == Recommendation.REJECT) > 0)
+    disagree = sa.or_(split, spread >= DISAGREEMENT_POINTS)
+    visible = sa.not_(r.sid.in_(hidden)) if hidden else sa.true()
+    return (sa.select(r.sid.label("sid"), sa.func.count().label("assigned"),
+                      count_if(r.state == ReviewState.CONFLICT).label("conflicts"), done.label("done"),
+                      sa.case((visible, sa.func.avg(r.score))).label("mean"),
+                      sa.case((visible, spread)).label("spread"),
+                      sa.case((sa.and_(visible, disagree), 1), else_=0).label("disagreement"))
+            .group_by(r.sid).subquery())
+
+
+RANKING_SORTS = ("mean", "spread", "title", "case", "done", "decision")
+
+
+def _ranked(call: Call, viewer=None):
+    """The ranking's select (every submitted case, one row each) and its sortable columns."""
+    from gmgportal.auth.models import Agency
+    from gmgportal.cases.models import Decision
+    from gmgportal.cases.services import pending_case_ids
+
+    hidden = pending_case_ids(viewer, call.id) if viewer is not None else set()
+    agg = _per_case(call, hidden)
+    query = (sa.select(Submission.id, Submission.title, Agency.code, Decision.outcome, Decision.released_at,
+                       sa.func.coalesce(agg.c.assigned, 0), sa.func.coalesce(agg.c.conflicts, 0),
+                       sa.func.coalesce(agg.c.done, 0), agg.c.mean, agg.c.spread,
+                       sa.func.coalesce(agg.c.disagreement, 0))
+             .outerjoin(Agency, Agency.id == Submission.agency_id)
+             .outerjoin(Decision, Decision.submission_id == Submission.id)
+             .outerjoin(agg, agg.c.sid == Submission.id)
+             .where(Submission.call_id == call.id, Submission.status == SubmissionStatus.SUBMITTED))
+    columns = {"mean": agg.c.mean, "spread": agg.c.spread, "title": sa.func.lower(Submission.title),
+               "case": Submission.id, "done": sa.func.coalesce(agg.c.done, 0), "decision": Decision.outcome}
+    return query, columns, agg, hidden
+
+
+def _result(row, hidden: set[int]) -> CaseResult:
+    sid, title, code, outcome, released, assigned, conflicts, done, mean, spread, disagreement = row
+    return CaseResult(CaseRow(sid, title, code, outcome, released), int(assigned), int(conflicts), int(done),
+                      None if mean is None else round(float(mean), 1),
+                      None if spread is None else round(float(spread), 1), bool(disagreement), sid in hidden)
+
+
+def case_results(call: Call, viewer=None) -> list[CaseResult]:
+    """Every submitted case with its results, in case order: a fixed number of queries whatever the numbers
+    (the weighting, means and spreads are computed in the database)."""
+    query, _, _, hidden = _ranked(call, viewer)
+    return [_result(row, hidden) for row in db.session.execute(query.order_by(Submission.id))]
+
+
+def ranked_results(call: Call, filters: "RankingFilters", sort, viewer=None, page: int | None = None,
+                   per_page: int = 50) -> "Page":
+    """The ranking filtered, sorted (None last either way) and, with `page`, cut to one page: all in SQL."""
+    query, columns, agg, hidden = _ranked(call, viewer)
+    query = filters.where(query, agg)
+    column = columns[sort.key]
+    query = query.order_by(sa.nulls_last(column.desc() if sort.descending else column.asc()), Submission.id)
+    if page is None:
+        rows = [_result(row, hidden) for row in db.session.execute(query)]
+        return Page(rows, 1, max(len(rows), 1), len(rows))
+    # The total comes with the page (a window count): the aggregation runs once.
+    counted = query.add_columns(sa.func.count().over().label("total"))
+    page = max(page, 1)
+    rows = db.session.execute(counted.limit(per_page).offset((page - 1) * per_page)).all()
+    if not rows and page > 1:  # past the end: the last page
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+        page = max(1, -(-total // per_page))
+        rows = db.session.execute(counted.limit(per_page).offset((page - 1) * per_page)).all()
+    total = rows[0][-1] if rows else 0
+    return Page([_result(row[:-1], hidden) for row in rows], page, per_page, total)
+
+
+def accepted_count(call: Call) -> int:
+    from gmgportal.cases.models import Decision
+
+    return db.session.scalar(sa.select(sa.func.count(Decision.id)).join(Decision.submission).where(
+        Submission.call_id == call.id, Submission.status == SubmissionStatus.SUBMITTED,
+        Decision.outcome == Outcome.ACCEPT)) or 0
 
 
 @dataclass
@@ -162,16 +218,6 @@ class Page:
         return self.page + 1
 
 
-RANKING_SORTS = {
-    "mean": lambda r: r.mean,
-    "spread": lambda r: r.spread,
-    "title": lambda r: r.case.title.lower(),
-    "case": lambda r: r.case.id,
-    "done": lambda r: r.done,
-    "decision": lambda r: r.outcome.value if r.outcome else None,
-}
-
-
 @dataclass
 class RankingFilters:
     disagreement: bool = False
@@ -185,14 +231,19 @@ class RankingFilters:
             decision = ""
         return cls(args.get("disagreement") == "1", decision, args.get("q", "").strip()[:100])
 
-    def keep(self, row: CaseResult) -> bool:
-        if self.disagreement and not row.disagreement:
-            return False
-        if self.decision == "undecided" and row.outcome is not None:
-            return False
-        if self.decision not in ("", "undecided") and (row.outcome is None or row.outcome.value != self.decision):
-            return False
-        return not self.text or self.text.lower() in row.case.title.lower()
+    def where(self, query, agg):
+        """`query` (see `_ranked`) narrowed to the rows these filters keep."""
+        from gmgportal.cases.models import Decision
+
+        if self.disagreement:
+            query = query.where(agg.c.disagreement == 1)
+        if self.decision == "undecided":
+            query = query.where(Decision.outcome.is_(None))
+        elif self.decision:
+            query = query.where(Decision.outcome == Outcome(self.decision))
+        if self.text:
+            query = query.where(sa.func.lower(Submission.title).contains(self.text.lower(), autoescape=True))
+        return query
 
     def as_args(self) -> dict:
         args = {"disagreement": "1" if self.disagreement else None, "decision": self.decision or None,
@@ -200,27 +251,52 @@ class RankingFilters:
         return {k: v for k, v in args.items() if v}
 
 
+HIDDEN_NOTE = "Hidden: you review this case and have not submitted your review"
+
+
+def _review_rows(call: Call, case_ids: set[int]) -> dict[int, list[tuple]]:
+    """Every review of the call as plain columns, grouped by case, and each review's scores: two queries."""
+    from gmgportal.cases.models import ReviewScore
+
+    scores: dict[int, dict[int, int]] = {}
+    for review_id, criterion_id, value in db.session.execute(
+            sa.select(ReviewScore.review_id, ReviewScore.criterion_id, ReviewScore.score)
+            .join(Criterion, Criterion.id == ReviewScore.criterion_id).where(Criterion.call_id == call.id)):
+        scores.setdefault(review_id, {})[criterion_id] = value
+    by_case: dict[int, list[tuple]] = {}
+    for row in db.session.execute(
+            sa.select(Assignment.submission_id, User.name, Review.id, Review.state, Review.recommendation,
+                      Review.comments_for_authors, Review.confidential_comments)
+            .join(User, User.id == Assignment.reviewer_id).join(Submission, Submission.id == Assignment.submission_id)
+            .outerjoin(Review, Review.assignment_id == Assignment.id)
+            .where(Submission.call_id == call.id).order_by(Assignment.id)):
+        if row[0] in case_ids:
+            by_case.setdefault(row[0], []).append((*row[1:], scores.get(row[2], {})))
+    return by_case
+
+
 def ranking_table(call: Call, rows: list[CaseResult]) -> Table:
-    """One row per review (every review of the ranked cases), with the case's mean: for chairs only."""
+    """One row per review (every review of the ranked cases), with the case's mean: for chairs only. A case
+    the viewing chair reviews and has not submitted a review of (`hidden`) gets one row without reviews."""
     criteria = list(call.criteria)
-    full = {s.id: s for s in _cases(call)}
     header = (["Case", "Title", "Mean (0-100)", "Spread", "Disagreement", "Decision", "Reviewer", "Review state",
                "Review score (0-100)"] + [c.name for c in criteria]
               + ["Recommendation", "Comments for the authors", "Confidential comments for the chairs"])
     table = Table(header, title="Ranking")
+    reviews = _review_rows(call, {r.case.id for r in rows if not r.hidden})
     for row in rows:
-        submission = full[row.case.id]
         base = [row.case.id, row.case.title, row.mean, row.spread, "yes" if row.disagreement else "no",
                 row.outcome.label if row.outcome else ""]
-        for assignment in sorted(submission.assignments, key=lambda a: a.id):
-            review = assignment.review
-            cells = [assignment.reviewer.name, review.state.label if review else "Not started",
-                     weighted_score(review, criteria) if review else None]
-            cells += [review.score_for(c.id) if review else None for c in criteria]
-            cells += [review.recommendation.label if review and review.recommendation else "",
-                      review.comments_for_authors if review else "", review.confidential_comments if review else ""]
+        if row.hidden:
+            table.rows.append(base + [HIDDEN_NOTE] + [""] * (len(header) - len(base) - 1))
+            continue
+        for name, review_id, state, recommendation, public, confidential, by_criterion in reviews.get(row.case.id, []):
+            cells = [name, state.label if state else "Not started",
+                     score_from(by_criterion, criteria) if review_id else None]
+            cells += [by_criterion.get(c.id) for c in criteria]
+            cells += [recommendation.label if recommendation else "", public or "", confidential or ""]
             table.rows.append(base + cells)
-        if not submission.assignments:
+        if row.case.id not in reviews:
             table.rows.append(base + [""] * (len(header) - len(base)))
     return table
 
@@ -245,8 +321,13 @@ class ReviewerProgress:
         return round(statistics.fmean(self.scores), 1) if self.scores else None
 
 
-def reviewer_progress(call: Call, reviewer_id: int | None = None) -> list[ReviewerProgress]:
+def reviewer_progress(call: Call, reviewer_id: int | None = None, viewer=None) -> list[ReviewerProgress]:
+    """Assigned, done, conflicts and mean score per reviewer. For a `viewer` who reviews some cases and has
+    not submitted those reviews, the others' scores of those cases stay out of the means."""
+    from gmgportal.cases.services import pending_case_ids
+
     criteria = list(call.criteria)
+    hidden = pending_case_ids(viewer, call.id) if viewer is not None else set()
     query = (sa.select(Assignment).join(Assignment.submission).where(Submission.call_id == call.id)
              .options(selectinload(Assignment.review), selectinload(Assignment.reviewer)).order_by(Assignment.id))
     if reviewer_id is not None:
@@ -259,7 +340,7 @@ def reviewer_progress(call: Call, reviewer_id: int | None = None) -> list[Review
         if review is not None and review.state == ReviewState.SUBMITTED:
             row.done += 1
             score = weighted_score(review, criteria)
-            if score is not None:
+            if score is not None and not (assignment.submission_id in hidden and assignment.reviewer_id != viewer.id):
                 row.scores.append(score)
         elif review is not None and review.state == ReviewState.CONFLICT:
             row.conflicts += 1

@@ -363,10 +363,45 @@ def explicit_conflicts(call_id: int, user_ids: Iterable[int] | None = None) -> d
 
 
 def current_loads(call_id: int) -> dict[int, int]:
+    """Cases per reviewer in the call; a case whose review they declined (conflict declared) does not count."""
     rows = db.session.execute(
         sa.select(Assignment.reviewer_id, sa.func.count(Assignment.id)).join(Assignment.submission)
-        .where(Submission.call_id == call_id).group_by(Assignment.reviewer_id))
+        .outerjoin(Review, Review.assignment_id == Assignment.id)
+        .where(Submission.call_id == call_id, sa.or_(Review.state.is_(None), Review.state != ReviewState.CONFLICT))
+        .group_by(Assignment.reviewer_id))
     return {reviewer_id: count for reviewer_id, count in rows}
+
+
+def active_assignments(submission: Submission) -> list[Assignment]:
+    """The case's reviewers who have not declined it (a declared conflict frees the place)."""
+    return [a for a in submission.assignments if a.review is None or a.review.state != ReviewState.CONFLICT]
+
+
+@dataclass
+class Candidate:
+    """A reviewer who may take an open place on a case: no conflict, not assigned, under the cap."""
+
+    user: User
+    match: float
+    load: int
+
+
+def eligible_reviewers(submission: Submission) -> list[Candidate]:
+    """Reviewers who may be assigned to `submission` now, best match first (TF-IDF cosine of their stated
+    expertise with the case, as the automatic assignment scores it)."""
+    from gmgportal.cases import matching
+    from gmgportal.cases.assignment import case_text, reviewer_text
+
+    call = submission.call
+    explicit, loads = explicit_conflicts(call.id), current_loads(call.id)
+    taken = {a.reviewer_id for a in submission.assignments}
+    people = [u for u in list_reviewers() if u.id not in taken and loads.get(u.id, 0) < call.max_load
+              and conflict_reason(u, submission, explicit) is None]
+    profiles = {p.user_id: p for p in db.session.scalars(
+        sa.select(ReviewerProfile).where(ReviewerProfile.user_id.in_([u.id for u in people])))}
+    scores = matching.similarity([reviewer_text(profiles.get(u.id)) for u in people], [case_text(submission)])
+    found = [Candidate(u, round(float(scores[i, 0]), 4), loads.get(u.id, 0)) for i, u in enumerate(people)]
+    return sorted(found, key=lambda c: (-c.match, c.load, c.user.name, c.user.id))
 
 
 def assign_reviewer(submission: Submission, reviewer: User, match_score: float | None = None,
@@ -503,6 +538,31 @@ def has_submitted_own(user: User, submission: Submission) -> bool:
                for a in submission.assignments)
 
 
+def may_see_reviews(user: User, submission: Submission) -> bool:
+    """Whether `user` may read the reviews (scores, comments, recommendations), the names of the other
+    reviewers and the discussion of `submission`.
+
+    The one rule, for reviewers and chairs alike: whoever is assigned to review the case sees the others'
+    reviews only once their own is submitted (never while it is a draft, never after declaring a conflict),
+    even when they are also a chair. Chairs who do not review the case see everything; nobody else does."""
+    from gmgportal.cases.models import is_chair
+
+    mine = next((a for a in submission.assignments if a.reviewer_id == user.id), None)
+    if mine is not None:
+        return mine.review is not None and mine.review.is_submitted
+    return is_chair(user)
+
+
+def pending_case_ids(user: User, call_id: int) -> set[int]:
+    """The call's cases `user` is assigned to and has not submitted a review of: their reviews are hidden
+    from `user` (see `may_see_reviews`)."""
+    return set(db.session.scalars(
+        sa.select(Assignment.submission_id).join(Assignment.submission)
+        .outerjoin(Review, Review.assignment_id == Assignment.id)
+        .where(Submission.call_id == call_id, Assignment.reviewer_id == user.id,
+               sa.or_(Review.state.is_(None), Review.state != ReviewState.SUBMITTED))))
+
+
 def reviews_of(submission_id: int) -> list[Assignment]:
     """The case's assignments in a fixed order (“Reviewer 1, 2, …”), with reviews and scores."""
     return list(db.session.scalars(
@@ -512,24 +572,18 @@ def reviews_of(submission_id: int) -> list[Assignment]:
 
 
 def visible_reviews(user: User, submission: Submission) -> list[tuple[str, Review]]:
-    """Other reviewers' submitted reviews as (“Reviewer n”, review): chairs always, a reviewer only after
-    submitting their own, nobody else."""
-    from gmgportal.cases.models import is_chair
-
+    """Other reviewers' submitted reviews as (“Reviewer n”, review), for those `may_see_reviews` allows."""
+    if not may_see_reviews(user, submission):
+        return []
     assignments = reviews_of(submission.id)
     numbered = [(f"Reviewer {i}", a) for i, a in enumerate(assignments, start=1)]
-    if not is_chair(user):
-        mine = next((a for a in assignments if a.reviewer_id == user.id), None)
-        if mine is None or mine.review is None or not mine.review.is_submitted:
-            return []
     return [(label, a.review) for label, a in numbered
             if a.review is not None and a.review.is_submitted and a.reviewer_id != user.id]
 
 
 def can_discuss(user: User, submission: Submission) -> bool:
-    from gmgportal.cases.models import is_chair
-
-    return is_chair(user) or has_submitted_own(user, submission)
+    """The discussion follows the reviews: never submitters, a reviewer (chair or not) once their review is in."""
+    return may_see_reviews(user, submission)
 
 
 def add_discussion_comment(submission: Submission, author: User, body: str) -> DiscussionComment:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -18,6 +19,8 @@ from gmgportal.core import clock
 from gmgportal.core.attachments import DOCUMENT_KINDS, allowed_kinds_hint, send_attachment
 from gmgportal.core.errors import Refused, abort_with
 from gmgportal.core.forms import ConfirmForm, save_with_uploads, select_choices, show_refusal
+from gmgportal.core.pagecache import cacheable
+from gmgportal.programme.forms import MARKDOWN_HINT
 from gmgportal.core.permissions import Role, authorize, has_role
 from gmgportal.core.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, to_csv, to_xlsx
 from gmgportal.core.tables import Sort
@@ -147,9 +150,20 @@ def _submission_data(form: SubmissionForm) -> services.SubmissionData:
         contact_email=form.contact_email.data or "", coauthors=parse_coauthors(form.coauthors.data))
 
 
+def _preview(form: SubmissionForm) -> SimpleNamespace | None:
+    """What the case page will show of the typed texts (the same template macro and Markdown sanitiser),
+    when the Preview button was pressed; nothing is saved."""
+    if not (form.is_submitted() and form.preview.data):
+        return None
+    data = _submission_data(form)
+    return SimpleNamespace(**{name: getattr(data, name) for name in (
+        "organisation", "countries", "data_kinds", "summary", "method", "innovation", "replication", "gender")})
+
+
 def _submission_form_page(form, call, submission, status=200):
     limit = current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
     return render_template("cases/submission_form.html", form=form, call=call, submission=submission,
+                           preview=_preview(form), markdown_hint=MARKDOWN_HINT,
                            window_message=services.window_refusal(call, clock.now()),
                            file_hint=allowed_kinds_hint(DOCUMENT_KINDS, limit) + " each; you can choose several."
                            ), status
@@ -167,7 +181,9 @@ def new_submission(slug: str):
         form.contact_email.data = current_user.email
         form.organisation.data = services.organisation_of(current_user)
     status = 200
-    if form.validate_on_submit():
+    if form.preview.data:
+        pass  # shown with its preview below, nothing saved
+    elif form.validate_on_submit():
         submission, status = _save_submission(form, lambda data, files: services.create_submission(
             call, current_user, data, files))
         if submission is not None:
@@ -186,7 +202,9 @@ def edit_submission(submission_id: int):
     if not form.is_submitted():
         form.coauthors.data = "\n".join(f"{c.name}, {c.email}" if c.email else c.name for c in submission.coauthors)
     status = 200
-    if form.validate_on_submit():
+    if form.preview.data:
+        pass  # shown with its preview below, nothing saved
+    elif form.validate_on_submit():
         saved, status = _save_submission(form, lambda data, files: services.update_submission(
             submission, data, files))
         if saved is not None:
@@ -342,8 +360,8 @@ def declare_conflict(assignment_id: int):
 def add_comment(submission_id: int):
     submission = services.get_submission(submission_id) or abort_with(404, "There is no such case.")
     mine = next((a for a in submission.assignments if a.reviewer_id == current_user.id), None)
-    allowed = is_chair(current_user) or (mine is not None and services.can_review(current_user, mine)
-                                         and services.can_discuss(current_user, submission))
+    allowed = services.can_discuss(current_user, submission) and (
+        mine is None or services.can_review(current_user, mine))
     if not allowed:
         abort_with(404, "There is no such case.")
     form = CommentForm()
@@ -362,7 +380,7 @@ def add_comment(submission_id: int):
 def manage(slug: str):
     _require_chair()
     call = _call_or_404(slug)
-    rows = results.case_results(call)
+    rows = results.case_results(call, current_user)
     loads = services.current_loads(call.id)
     return render_template("cases/manage.html", call=call, rows=rows, loads=loads,
                            reviewers=services.list_reviewers(), proposal=auto.latest_proposal(call),
@@ -379,29 +397,53 @@ def _status_counts(call: Call) -> dict:
 
 @bp.route("/submissions/<int:submission_id>/reviewers", methods=["GET", "POST"])
 def case_admin(submission_id: int):
+    """A case's reviewers and reviews; a chair assigns a reviewer, or a replacement for one who declined.
+
+    A chair who reviews this case sees neither the other reviewers nor their reviews nor the discussion
+    until their own review is submitted (`services.may_see_reviews`)."""
     _require_chair()
     submission = services.get_submission(submission_id) or abort_with(404, "There is no such case.")
+    call = submission.call
+    candidates = services.eligible_reviewers(submission) if submission.status == SubmissionStatus.SUBMITTED else []
     form = AssignForm()
-    form.reviewer_id.choices = select_choices((u.id, f"{u.name} ({u.agency.code})") for u in services.list_reviewers())
+    form.reviewer_id.choices = select_choices(
+        [("", "Choose a reviewer…")]
+        + [(c.user.id, f"{c.user.name} ({c.user.agency.code}): match {c.match:.2f}, {c.load} of {call.max_load} cases")
+           for c in candidates])
     status = 200
     if form.validate_on_submit():
-        reviewer = db.session.get(User, form.reviewer_id.data)
-        try:
-            with attempt():
-                services.assign_reviewer(submission, reviewer)
-        except Refused as refusal:
-            show_refusal(form, refusal)
-            status = refusal.status
-        else:
-            from gmgportal.cases.notify import assignment_mail
-
-            assignment_mail(reviewer, submission.call, [a for a in submission.assignments
-                                                        if a.reviewer_id == reviewer.id])
-            flash(f"{reviewer.name} assigned to {submission.ref}.", "success")
+        status = _assign_by_hand(form, submission, {c.user.id: c.match for c in candidates})
+        if status is None:
             return redirect(url_for("cases.case_admin", submission_id=submission.id))
-    return render_template("cases/case_admin.html", submission=submission, call=submission.call, form=form,
-                           assignments=services.reviews_of(submission.id), comments=services.discussion(submission),
-                           comment_form=CommentForm(), criteria=submission.call.criteria), status
+    elif form.is_submitted():
+        status = 422
+    may_see = services.may_see_reviews(current_user, submission)
+    active = services.active_assignments(submission)
+    return render_template("cases/case_admin.html", submission=submission, call=call, form=form, may_see=may_see,
+                           assignments=services.reviews_of(submission.id) if may_see else [],
+                           active=len(active), declined=len(submission.assignments) - len(active),
+                           candidates=len(candidates), comments=services.discussion(submission) if may_see else None,
+                           comment_form=CommentForm(), criteria=call.criteria), status
+
+
+def _assign_by_hand(form: AssignForm, submission: Submission, matches: dict[int, float]) -> int | None:
+    """Assign the chosen reviewer and e-mail them their case with the due date; None when done, else the
+    status of the refusal (shown on the form)."""
+    from gmgportal.cases.notify import assignment_mail
+
+    reviewer = db.session.get(User, form.reviewer_id.data)
+    try:
+        if reviewer is None:
+            raise Refused("Choose a reviewer from the list.", field="reviewer_id")
+        with attempt():
+            assignment = services.assign_reviewer(submission, reviewer, matches.get(reviewer.id))
+    except Refused as refusal:
+        show_refusal(form, refusal)
+        return refusal.status
+    assignment_mail(reviewer, submission.call, [assignment])
+    flash(f"{reviewer.name} assigned to {submission.ref}; they get an e-mail with the case and the due date.",
+          "success")
+    return None
 
 
 @bp.post("/reviews/<int:assignment_id>/unlock")
@@ -458,9 +500,19 @@ def _proposal_view(found: AssignmentProposal) -> dict:
     loads: dict[int, list] = {}
     for reviewer_id, case_id, score in found.pairs:
         loads.setdefault(reviewer_id, []).append(score)
+    # A chair proposed for (or reviewing) a case does not see who else is on it: see services.may_see_reviews.
+    own = ({case_id for reviewer_id, case_id, _ in found.pairs if reviewer_id == current_user.id}
+           | services.pending_case_ids(current_user, found.call_id))
     by_case: dict[int, list] = {}
     for reviewer_id, case_id, score in found.pairs:
-        by_case.setdefault(case_id, []).append((users.get(reviewer_id), score))
+        user = users.get(reviewer_id)
+        if reviewer_id == current_user.id:
+            label = "You"
+        elif case_id in own:
+            label = "Another reviewer (hidden: you review this case)"
+        else:
+            label = user.name if user else "Removed user"
+        by_case.setdefault(case_id, []).append((label, score))
     load_rows = sorted(((users.get(r), len(s), sum(s) / len(s)) for r, s in loads.items()),
                        key=lambda row: row[0].name if row[0] else "")
     return {"users": users, "cases": cases, "load_rows": load_rows,
@@ -470,18 +522,16 @@ def _proposal_view(found: AssignmentProposal) -> dict:
 # --- chairs: results and decisions ---------------------------------------------------
 
 @bp.get("/<slug>/ranking")
+@cacheable
 def ranking(slug: str):
     _require_chair()
     call = _call_or_404(slug)
     filters = results.RankingFilters.parse(request.args)
     sort = Sort.parse(request.args, results.RANKING_SORTS, default="mean", default_descending=True)
-    every = results.case_results(call)
-    rows = sort.apply([r for r in every if filters.keep(r)], results.RANKING_SORTS)
-    accepted = sum(1 for r in every if r.outcome == Outcome.ACCEPT)
-    page = results.Page.of(rows, request.args.get("page", 1, type=int) or 1)
+    page = results.ranked_results(call, filters, sort, current_user, page=request.args.get("page", 1, type=int) or 1)
     return render_template("cases/ranking.html", call=call, rows=page.items, page=page, sort=sort, filters=filters,
-                           args=request.args.to_dict(), form=DecisionForm(), accepted=accepted,
-                           criteria=call.criteria, outcomes=list(Outcome))
+                           args=request.args.to_dict(), form=DecisionForm(), accepted=results.accepted_count(call),
+                           criteria=call.criteria, outcomes=list(Outcome), hidden_note=results.HIDDEN_NOTE)
 
 
 @bp.get("/<slug>/ranking.<any(csv, xlsx):fmt>")
@@ -490,8 +540,7 @@ def export_ranking(slug: str, fmt: str):
     call = _call_or_404(slug)
     filters = results.RankingFilters.parse(request.args)
     sort = Sort.parse(request.args, results.RANKING_SORTS, default="mean", default_descending=True)
-    rows = sort.apply([r for r in results.case_results(call) if filters.keep(r)], results.RANKING_SORTS)
-    table = results.ranking_table(call, rows)
+    table = results.ranking_table(call, results.ranked_results(call, filters, sort, current_user).items)
     name = f"{call.slug}-ranking-{services.today().isoformat()}.{fmt}"
     body, mimetype = (to_csv(table), CSV_MIMETYPE) if fmt == "csv" else (to_xlsx(table), XLSX_MIMETYPE)
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -501,8 +550,9 @@ def export_ranking(slug: str, fmt: str):
 def progress(slug: str):
     _require_chair()
     call = _call_or_404(slug)
-    return render_template("cases/progress.html", call=call, rows=results.reviewer_progress(call),
-                           today=services.today())
+    return render_template("cases/progress.html", call=call, rows=results.reviewer_progress(call, viewer=current_user),
+                           today=services.today(), open_places=auto.open_places(call),
+                           hidden_cases=services.pending_case_ids(current_user, call.id))
 
 
 @bp.post("/<slug>/reminders")
@@ -549,7 +599,7 @@ def release(slug: str):
     _require_chair()
     call = _call_or_404(slug)
     form = ConfirmForm()
-    pending = [r for r in results.case_results(call) if r.outcome and not r.case.released_at]
+    pending = [r for r in results.case_results(call, current_user) if r.outcome and not r.case.released_at]
     if form.validate_on_submit():
         with attempt():
             count = services.release_decisions(call)

@@ -67,13 +67,33 @@ def test_call_from_registration_to_decision(egm, app, db, live_server, page, log
     page.get_by_role("link", name="Start a case study").click()
     visit(page, check_a11y, screenshot, "cases-submission-form", "Start a case study")
     page.locator("#title").fill("Mobile phone records to measure seasonal migration in Senegal")
+    # The long country list has a filter box (without scripts the native list works as before).
+    finder = page.get_by_label("Find countries by name")
+    finder.fill("mal")
+    expect(page.locator("#countries-filter-count")).to_contain_text("8 of 249 match")
+    shown = page.locator("#countries").evaluate(
+        "s => Array.from(s.options).filter(o => !o.hidden).map(o => o.value)")
+    assert "MLI" in shown and "SOM" in shown and "FRA" not in shown and "SEN" not in shown
+    finder.press("ArrowDown")
+    expect(page.locator("#countries")).to_be_focused()
+    expect(page.locator("#countries-chosen")).to_have_text("None chosen yet.")
     page.locator("#countries").select_option(["SEN", "MLI"])
+    expect(page.locator("#countries-chosen")).to_have_text("Chosen: Mali, Senegal.")
+    finder.fill("")
+    screenshot(page, "cases-country-filter")
     page.get_by_label("Mobile phone records").check()
     page.locator("#summary").fill("Call detail records from an operator show **seasonal moves**.")
     page.locator("#method").fill("Home location from night-time calls, weighted to the census.")
     page.get_by_label("What is innovative").fill("Monthly flows at commune level.")
     page.get_by_label("How it can be replicated in other countries").fill("Any operator with a data agreement.")
     page.get_by_label("Gender aspects").fill("Subscriber sex from registration data.")
+    # Preview: the texts as the case page will show them; nothing is saved, nothing typed is lost.
+    page.get_by_role("button", name="Preview").click()
+    visit(page, check_a11y, screenshot, "cases-submission-preview", "Start a case study")
+    preview = page.get_by_role("region", name="Preview")
+    expect(preview.locator("strong")).to_have_text("seasonal moves")
+    expect(preview).to_contain_text("Mali, Senegal")
+    expect(page.locator("#summary")).to_have_value("Call detail records from an operator show **seasonal moves**.")
     pdf = tmp_path / "method-note.pdf"
     pdf.write_bytes(PDF_BYTES)
     page.get_by_label("Attachments").set_input_files(str(pdf))
@@ -181,3 +201,102 @@ def test_call_from_registration_to_decision(egm, app, db, live_server, page, log
     expect(page.get_by_text("Only for the chairs.")).to_have_count(0)
     page.set_viewport_size({"width": 360, "height": 800})
     screenshot(page, "cases-decision-phone")
+
+
+def test_a_reviewer_declines_and_the_chair_picks_a_replacement(egm, app, db, make_user, live_server, page, login_as,
+                                                                check_a11y, screenshot):
+    """A reviewer declares a conflict; the chair sees the case needs a reviewer on the progress page and
+    picks the best-matching eligible reviewer, who gets the e-mail with the due date. Then on a phone."""
+    from gmgportal.auth.services import get_user_by_email
+    from gmgportal.cases import services
+    from gmgportal.cases.services import save_reviewer_profile
+    from tests.browser.test_every_page import PHONE, check_layout
+
+    olga = make_user("oecd.rev@example.org", roles=(Role.REVIEWER,), agency="OECD", name="Olga Petrova")
+    save_reviewer_profile(olga, "mobile phone data, children", "")
+    submitter = make_user("unicef.fp@example.org", roles=(Role.FOCAL_POINT,), agency="UNICEF", name="Uma Fp")
+    call = services.get_call("egm-2014")
+    case = services.create_submission(call, submitter, services.SubmissionData(
+        title="Mobile phone data on children who move", organisation="UNICEF", countries=["KEN"],
+        data_kinds=["mobile_phone_records"], summary="Phone data.", method="Records.", innovation="New",
+        replication="Any", contact_email=submitter.email))
+    services.submit_case(case)
+    for email in ("iom.rev@example.org", "ilo.rev@example.org", "wb.rev@example.org"):
+        services.assign_reviewer(case, get_user_by_email(email))
+    db.session.commit()
+
+    login_as(page, live_server, "ilo.rev@example.org")
+    page.goto(f"{live_server.url}/cases/reviews")
+    page.get_by_role("link", name=re.compile("^Case 1")).click()
+    page.get_by_role("link", name="Declare a conflict of interest instead").click()
+    visit(page, check_a11y, screenshot, "cases-declare-conflict", "Declare a conflict of interest")
+    page.get_by_label("Reason").fill("I advised the team that collected these data.")
+    page.get_by_role("button", name="Declare a conflict").click()
+    expect(page.get_by_role("status")).to_contain_text("Conflict declared")
+    logout(page)
+
+    login_as(page, live_server, "chair@example.org")
+    page.goto(f"{live_server.url}/cases/egm-2014/progress")
+    visit(page, check_a11y, screenshot, "cases-progress-needs-reviewer", "Review progress")
+    places = page.get_by_role("table", name="Cases that need a reviewer")
+    expect(places.get_by_role("rowheader")).to_have_text("Case 1: Mobile phone data on children who move")
+    expect(page.get_by_role("button", name="Propose reviewers for the 1 open place")).to_be_visible()
+    places.get_by_role("link", name="Choose a replacement for Case 1").click()
+    visit(page, check_a11y, screenshot, "cases-replacement", "Case 1: reviewers and reviews")
+    expect(page.get_by_text("2 of 3 reviewers; 1 declared a conflict of interest")).to_be_visible()
+    reviewer = page.get_by_label("Reviewer", exact=True)
+    options = reviewer.locator("option").all_inner_texts()
+    assert options[1].startswith("Olga Petrova (OECD): match"), options  # the only eligible one
+    assert not any("Lars Lindqvist" in o or "Irene Okafor" in o for o in options)
+    reviewer.select_option(index=1)
+    page.get_by_role("button", name="Assign").click()
+    expect(page.get_by_role("status")).to_contain_text("Olga Petrova assigned to Case 1")
+    expect(page.get_by_text("Needs a reviewer")).to_have_count(0)
+    mail = app.extensions["mail_outbox"][-1]
+    assert mail["To"] == "oecd.rev@example.org" and "due by 31 July 2014" in mail.get_content()
+    page.set_viewport_size(PHONE)
+    for name, path in (("cases-replacement-phone", f"/cases/submissions/{case.id}/reviewers"),
+                       ("cases-progress-phone", "/cases/egm-2014/progress")):
+        page.goto(live_server.url + path)
+        check_a11y(page)
+        screenshot(page, name)
+        check_layout(page, path, PHONE)
+
+
+def test_a_chair_who_reviews_a_case_sees_it_hidden_until_their_review_is_in(egm, db, make_user, live_server, page,
+                                                                             login_as, check_a11y, screenshot):
+    from gmgportal.auth.services import get_user_by_email
+    from gmgportal.cases import services
+    from tests.browser.test_every_page import PHONE, check_layout
+
+    carla = make_user("carla@example.org", roles=(Role.CHAIR, Role.REVIEWER), agency="OECD", name="Carla Chair")
+    submitter = make_user("unicef.fp@example.org", roles=(Role.FOCAL_POINT,), agency="UNICEF", name="Uma Fp")
+    call = services.get_call("egm-2014")
+    case = services.create_submission(call, submitter, services.SubmissionData(
+        title="Mobile phone data on children who move", organisation="UNICEF", countries=["KEN"],
+        data_kinds=["mobile_phone_records"], summary="Phone data.", method="Records.", innovation="New",
+        replication="Any", contact_email=submitter.email))
+    services.submit_case(case)
+    assignments = [services.assign_reviewer(case, person) for person in
+                   (get_user_by_email("iom.rev@example.org"), get_user_by_email("wb.rev@example.org"), carla)]
+    services.save_review(assignments[0], services.ReviewData(
+        {c.id: c.max_score for c in call.criteria}, "Irene's words for the authors", "Irene's secret", "accept"),
+        submit=True)
+    db.session.commit()
+
+    login_as(page, live_server, "carla@example.org")
+    page.goto(f"{live_server.url}/cases/egm-2014/ranking")
+    visit(page, check_a11y, screenshot, "cases-ranking-chair-reviewer", "Ranking and decisions")
+    row = page.get_by_role("row").filter(has_text="Mobile phone data on children who move")
+    expect(row.locator("td[data-label=Mean]")).to_contain_text("Hidden")
+    expect(page.locator("#hidden-note")).to_contain_text("you review this case")
+    page.get_by_role("link", name="Mobile phone data on children who move").click()
+    visit(page, check_a11y, screenshot, "cases-case-chair-reviewer", "Case 1: reviewers and reviews")
+    expect(page.get_by_text("hidden from you until you submit your review")).to_be_visible()
+    expect(page.get_by_text("Irene Okafor")).to_have_count(0)
+    expect(page.get_by_text("Irene's secret")).to_have_count(0)
+    expect(page.get_by_role("link", name="Go to your review")).to_have_attribute(
+        "href", f"/cases/reviews/{assignments[2].id}")
+    page.set_viewport_size(PHONE)
+    check_layout(page, f"/cases/submissions/{case.id}/reviewers", PHONE)
+    screenshot(page, "cases-case-chair-reviewer-phone")

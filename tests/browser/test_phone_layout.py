@@ -129,3 +129,32 @@ def test_handbook_board_and_case_ranking_are_cards_headed_by_their_row_name(ever
         first = row.locator(f"td[data-label='{first_column}']").bounding_box()
         assert header["y"] + header["height"] <= first["y"] + 0.5, f"{name}: the row's name is not on top"
         assert page.locator(f"{table} thead").bounding_box()["height"] <= 1
+
+
+def test_phone_case_forms_keep_checkboxes_beside_labels_and_the_country_filter(everyone, samples, live_server, page,
+                                                                                login_as, check_a11y, screenshot):
+    """At 360 px the ranking's filter checkbox sits on its label's line (it floated above it), and the
+    submission form's country filter box and list fit the screen and work."""
+    page.set_viewport_size(PHONE)
+    login_as(page, live_server, "everyone@example.org")
+    ranking = f"/cases/{samples['call'].slug}/ranking"
+    page.goto(live_server.url + ranking)
+    check_a11y(page)
+    screenshot(page, "phone-cases-ranking-filters")
+    check_layout(page, ranking, PHONE)
+    box = page.locator("#disagreement").bounding_box()
+    label = page.locator("label[for=disagreement]").bounding_box()
+    assert box["x"] + box["width"] <= label["x"], (box, label)  # beside it, on the left
+    assert label["y"] - 2 <= box["y"] and box["y"] + box["height"] <= label["y"] + label["height"] + 2, (box, label)
+    form = f"/cases/{samples['call'].slug}/submissions/new"
+    page.goto(live_server.url + form)
+    check_a11y(page)
+    check_layout(page, form, PHONE)
+    page.get_by_label("Find countries by name").fill("ken")
+    expect(page.locator("#countries-filter-count")).to_contain_text("1 of 249 match")
+    page.locator("#countries").select_option("KEN")
+    expect(page.locator("#countries-chosen")).to_have_text("Chosen: Kenya.")
+    screenshot(page, "phone-cases-country-filter")
+    for selector in ("#countries-filter", "#countries"):
+        field = page.locator(selector).bounding_box()
+        assert field["x"] >= 0 and field["x"] + field["width"] <= PHONE["width"], (selector, field)

@@ -8,7 +8,6 @@ import sqlalchemy as sa
 
 from gmgportal.auth.models import User
 from gmgportal.cases.models import Submission, SubmissionStatus, SubmitterAccount
-from gmgportal.core.permissions import Role
 from tests.cases.conftest import PDF_BYTES
 
 
@@ -111,7 +110,7 @@ def test_submitter_cannot_read_anothers_submission(client, auth, call, make_case
     other = make_user("other@example.org", agency="ILO")
     auth.login(other.email)
     for path in (f"/cases/submissions/{case.id}", f"/cases/submissions/{case.id}/edit",
-                 f"/cases/submissions/{case.id}/withdraw", f"/cases/submissions/999999"):
+                 f"/cases/submissions/{case.id}/withdraw", "/cases/submissions/999999"):
         assert client.get(path).status_code == 404, path
     assert case.title not in client.get(f"/cases/{call.slug}/").get_data(as_text=True)
 
@@ -169,3 +168,30 @@ def test_unknown_country_is_refused_on_the_form(client, auth, call, make_user):
     path = f"/cases/{call.slug}/submissions/new"
     response = client.post(path, data=_form(auth, path, countries=["XXX"]))
     assert response.status_code == 422
+
+
+def test_preview_shows_the_texts_as_the_case_page_will_and_saves_nothing(client, auth, call, make_user, make_case,
+                                                                          db):
+    user = make_user("fp@example.org", agency="ILO")
+    auth.login(user.email)
+    path = f"/cases/{call.slug}/submissions/new"
+    data = _form(auth, path, summary="Calls show **seasonal moves**.<script>alert(1)</script>",
+                 method="- night-time calls\n- census weights")
+    data["preview"] = "Preview"
+    response = client.post(path, data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'id="preview-title"' in page
+    assert "<strong>seasonal moves</strong>" in page and "<li>night-time calls</li>" in page
+    assert "<script>alert(1)</script>" not in page  # the one sanitiser, as on the case page
+    assert "Jordan" in page.split('id="preview-title"')[1].split("</section>")[0]
+    assert db.session.scalar(sa.select(sa.func.count(Submission.id))) == 0
+    # Editing a submitted case: the preview does not submit a new version either.
+    case = make_case(submitter=user)
+    edit = f"/cases/submissions/{case.id}/edit"
+    data = _form(auth, edit, title="Changed title", summary="*New* summary")
+    data["preview"] = "Preview"
+    page = client.post(edit, data=data).get_data(as_text=True)
+    assert "<em>New</em> summary" in page and 'value="Changed title"' in page
+    db.session.expire_all()
+    case = db.session.get(Submission, case.id)
+    assert case.title != "Changed title" and len(case.versions) == 1
