@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from typing import Any, Optional
+from typing import Any, Collection, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -351,10 +351,22 @@ _FOOTNOTE_REF = re.compile(r"\[\^([\w-]{1,20})\](?!:)")
 _FOOTNOTE_DEF = re.compile(r"^\[\^([\w-]{1,20})\]:[ \t]*", re.MULTILINE)
 
 
-def chapter_markdown(text: str | None):
+_OWN_IMAGE = re.compile(r"/handbook/images/(\d+)")
+
+
+def chapter_markdown(text: str | None, image_ids: Optional[Collection[int]] = None):
     """A chapter's Markdown as the portal shows it: footnote marks as superscript numbers, each note
-    marked with its number; then the portal's one renderer and sanitiser (`render_markdown`)."""
+    marked with its number; then the portal's one renderer and sanitiser (`render_markdown`).
+
+    `image_ids`: the ids of the chapter's own images (`queries.chapter_image_ids`); an image is shown
+    only when its address is `/handbook/images/<id>` with one of them. Without them, no image is shown.
+    """
     from gmgportal.core.markdown import render_markdown
 
     text = _FOOTNOTE_DEF.sub(lambda m: f"<sup>{m.group(1)}</sup> ", text or "")
-    return render_markdown(_FOOTNOTE_REF.sub(lambda m: f"<sup>{m.group(1)}</sup>", text))
+    rule = None
+    if image_ids is not None:
+        def rule(src: str) -> bool:
+            found = _OWN_IMAGE.fullmatch(src)
+            return found is not None and int(found.group(1)) in image_ids
+    return render_markdown(_FOOTNOTE_REF.sub(lambda m: f"<sup>{m.group(1)}</sup>", text), images=rule)

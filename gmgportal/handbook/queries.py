@@ -15,8 +15,9 @@ from sqlalchemy.orm import joinedload, load_only, selectinload
 from gmgportal.auth.models import Agency
 from gmgportal.core import clock
 from gmgportal.extensions import db
-from gmgportal.handbook.models import (OWED, Chapter, ChapterComment, ChapterStatus, ChapterTransition, ChapterVersion,
-                                       Edition, EditionChapter, Handbook, paragraph_hash, split_paragraphs)
+from gmgportal.handbook.models import (OWED, Chapter, ChapterComment, ChapterImage, ChapterStatus, ChapterTransition,
+                                       ChapterVersion, Edition, EditionChapter, Handbook, paragraph_hash,
+                                       split_paragraphs)
 from gmgportal.handbook.services import chapter_agency_ids_for, locate_paragraph
 
 IMAGE_REF = re.compile(r"!\[([^\]]*)\]\(/handbook/images/(\d+)\)")
@@ -154,6 +155,12 @@ class ChapterPage:
     threads_by_paragraph: dict[int, list[CommentThread]]
     moved_threads: list[CommentThread]  # on an older version, paragraph found elsewhere or gone
     images: list[tuple[str, int]] = field(default_factory=list)  # (alt text, image id) in the current text
+    image_ids: frozenset[int] = frozenset()  # the chapter's own images: the only ones its pages show
+
+
+def chapter_image_ids(chapter: Chapter) -> frozenset[int]:
+    """Ids of the images stored for this chapter (one query): what its text may show."""
+    return frozenset(db.session.scalars(sa.select(ChapterImage.id).where(ChapterImage.chapter_id == chapter.id)))
 
 
 def versions_of(chapter: Chapter) -> list[ChapterVersion]:
@@ -189,8 +196,9 @@ def chapter_page(chapter: Chapter, show_comments: bool) -> ChapterPage:
                 by_paragraph.setdefault(thread.now_at, []).append(thread)
             else:
                 moved.append(thread)
-    images = [(alt, int(i)) for alt, i in IMAGE_REF.findall(latest.text)] if latest else []
-    return ChapterPage(latest, versions_of(chapter), transitions, paragraphs, by_paragraph, moved, images)
+    image_ids = chapter_image_ids(chapter) if latest and IMAGE_REF.search(latest.text) else frozenset()
+    images = [(alt, int(i)) for alt, i in IMAGE_REF.findall(latest.text) if int(i) in image_ids] if latest else []
+    return ChapterPage(latest, versions_of(chapter), transitions, paragraphs, by_paragraph, moved, images, image_ids)
 
 
 def _threads(chapter: Chapter) -> list[CommentThread]:

@@ -95,7 +95,8 @@ def version(chapter_id: int, number: int):
     chapter = _chapter_or_404(chapter_id)
     shown = services.get_version(chapter, number) or abort_with(404, f"Chapter {chapter.number} has no version "
                                                                      f"{number}.")
-    return render_template("handbook/version.html", chapter=chapter, handbook=chapter.handbook, version=shown)
+    return render_template("handbook/version.html", chapter=chapter, handbook=chapter.handbook, version=shown,
+                           image_ids=queries.chapter_image_ids(chapter))
 
 
 @bp.get("/chapters/<int:chapter_id>/diff")
@@ -124,7 +125,7 @@ def edit(chapter_id: int):
         form.based_on.data = chapter.latest_version_number
     preview, conflict, status = None, None, 200
     if form.is_submitted() and form.preview.data:
-        preview = chapter_markdown(form.text.data or "")
+        preview = chapter_markdown(form.text.data or "", queries.chapter_image_ids(chapter))
     elif form.validate_on_submit():
         try:
             saved = services.save_chapter_version(chapter, current_user, form.text.data, form.note.data or "",
@@ -239,7 +240,8 @@ def new_comment(chapter_id: int):
     elif form.is_submitted():
         status = 400
     return render_template("handbook/comment_form.html", chapter=chapter, handbook=chapter.handbook, form=form,
-                           parent=parent, version=version, paragraphs=paragraphs), status
+                           parent=parent, version=version, paragraphs=paragraphs,
+                           image_ids=queries.chapter_image_ids(chapter)), status
 
 
 def _parent_comment(chapter: Chapter) -> ChapterComment | None:
