@@ -1,7 +1,9 @@
 """Pages of the handbook: board, chapter, editor, versions, differences, comments."""
 from __future__ import annotations
 
+import tempfile
 import uuid
+from pathlib import Path
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
@@ -159,22 +161,37 @@ def _conflict(chapter: Chapter, stale: services.StaleVersion, form: VersionForm)
 
 @bp.route("/chapters/<int:chapter_id>/upload", methods=["GET", "POST"])
 def upload(chapter_id: int):
+    """A Word file becomes a version: here and now when it is small, through a job when it is large."""
+    from gmgportal.handbook import docx_import
+
     chapter = _chapter_or_404(chapter_id)
     authorize(chapter.is_writer(current_user))
     form, status = UploadForm(), 200
+    if not form.is_submitted():
+        form.based_on.data = chapter.latest_version_number
+        form.idempotency_key.data = uuid.uuid4().hex
     if form.validate_on_submit():
-        from gmgportal.handbook.docx_import import import_docx
-
         try:
-            with attempt():
-                saved, notes = import_docx(chapter, current_user, form.file.data.stream, form.file.data.filename,
-                                           form.note.data or "")
+            with attempt(), tempfile.TemporaryDirectory(prefix="gmg-docx-") as folder:
+                received = docx_import.receive_docx(chapter, current_user, form.file.data.stream,
+                                                    form.file.data.filename, Path(folder))
+                if received.needs_job:
+                    job = docx_import.start_import_job(chapter, current_user, received, form.note.data or "",
+                                                       form.based_on.data, form.idempotency_key.data)
+                else:
+                    prepared = docx_import.prepare_docx(received.path, received.filename)
+                    saved, notes = docx_import.save_prepared(chapter, current_user, prepared,
+                                                             form.note.data or "", form.based_on.data)
         except Refused as refusal:
             if refusal.status == 403:
                 raise
             show_refusal(form, refusal)
             status = refusal.status
         else:
+            if received.needs_job:
+                flash(f"“{received.filename}” is large: it is being converted in the background. You can leave "
+                      "this page: the new version appears in the chapter when the job is done.", "success")
+                return redirect(url_for("jobs.show", job_id=job.id), code=303)
             flash(f"Version {saved.number} of chapter {chapter.number} made from the Word file "
                   f"({saved.word_count:,} words)." + (" Note: " + "; ".join(notes) + "." if notes else ""), "success")
             return redirect(url_for("handbook.chapter", chapter_id=chapter.id))
