@@ -50,9 +50,11 @@ from gmgportal.handbook.services import MAX_TEXT_CHARS, NotAllowed, record_versi
 from gmgportal.jobs import JobFailed, Progress, register_task, start_job
 
 KIND = "handbook_docx_import"
-# Uncompressed size of word/document.xml above which the conversion goes to a job: pandoc takes
-# about 1 s for 400 KB of it on the 2-CPU machine of docs/performance.md (images cost nothing).
-DEFAULT_JOB_BYTES = 350 * 1024
+# Uncompressed size of word/document.xml above which the conversion goes to a job. Conversion time
+# follows it (images cost almost nothing); measured in bench/handbook_docx.py on a 2-CPU machine, 1 s
+# is crossed at 510-970 KB when quiet and at about 230 KB when loaded (docs/performance.md): 200 KB
+# keeps an ordinary chapter (5,000-10,000 words, 50-140 KB) in the request and anything slower out.
+DEFAULT_JOB_BYTES = 200 * 1024
 STAGING_FOLDER = ".handbook-imports"
 STAGED_DAYS = 7
 PANDOC_FORMAT = "markdown_strict+pipe_tables+footnotes+fenced_code_blocks-raw_html"

@@ -131,6 +131,7 @@ def test_board_and_chapter_page_queries_do_not_grow_with_versions_and_comments(d
             assert client.get(f"/handbook/chapters/{surveys.id}").status_code == 200
         measured.append((board.count, page.count))
     assert measured[0] == measured[1], measured
+    assert max(measured[1].values()) <= 15, measured  # and few: the board, a chapter, a version, a diff, home
 
 
 def test_pages_answer_404_for_what_does_not_exist(db, surveys, people, auth, client):
@@ -184,3 +185,61 @@ def test_mentions_e_mail_the_people_who_may_read_the_comment(db, surveys, people
     assert [m["To"] for m in mail_outbox] == ["editor@example.org"]
     assert "Wanda Bank (World Bank) mentioned you" in mail_outbox[0].get_content()
     assert f"/handbook/chapters/{surveys.id}#comment-" in mail_outbox[0].get_content()
+
+
+def _grow_everywhere(db, chapter_by_number, people, round_: int):
+    """Versions, comments on the latest and on older versions, replies, resolved threads and images, in
+    chapters 3 and 5 (World Bank) and 6 (ILO): what the board's per-agency sums and a chapter page walk."""
+    from gmgportal.core.attachments import store_bytes
+    from gmgportal.handbook.models import ChapterImage
+
+    for number, writer in ((3, people["wb"]), (5, people["wb"]), (6, people["ilo"])):
+        chapter = chapter_by_number(number)
+        for i in range(round_ * 3):
+            image = ChapterImage(chapter_id=chapter.id, filename="i.png", uploaded_by_id=writer.id,
+                                 stored_file=store_bytes(_png(round_ * 100 + i), "i.png", ("png",)))
+            db.session.add(image)
+            db.session.flush()
+            text = SAMPLE_TEXT + f"\n\nRound {round_}, edit {i}.\n\n![Figure {i}](/handbook/images/{image.id})"
+            version = services.save_chapter_version(chapter, writer, text, "", chapter.latest_version_number)
+            parent = services.add_comment(chapter, people["editor"], version, i % 3, f"On version {version.number}")
+            services.add_comment(chapter, writer, version, 0, "@editor replied", parent)
+            if i % 2:
+                services.resolve_comment(parent, chapter, people["editor"])
+    db.session.commit()
+
+
+def _png(seed: int) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), (seed % 256, seed // 256 % 256, 0)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_handbook_pages_run_the_same_queries_for_few_and_many_versions_comments_and_images(
+        db, surveys, chapter_by_number, people, auth, client, count_queries):
+    pages = ["/handbook/", f"/handbook/chapters/{surveys.id}", f"/handbook/chapters/{surveys.id}/versions/1",
+             f"/handbook/chapters/{surveys.id}/diff", "/"]
+    measured = []
+    for round_ in (1, 3):
+        _grow_everywhere(db, chapter_by_number, people, round_)
+        counts = {}
+        for who in ("editor@example.org", "author.wb@example.org"):
+            auth.login(who)
+            for path in pages:
+                client.get(path)  # warm-up
+                with count_queries() as queries:
+                    response = client.get(path)
+                    assert response.status_code == 200, path
+                counts[who, path] = queries.count
+            auth.logout()
+        measured.append(counts)
+    assert measured[0] == measured[1], measured
+    assert max(measured[1].values()) <= 15, measured  # and few: the board, a chapter, a version, a diff, home
+    auth.login("editor@example.org")
+    html = client.get(f"/handbook/chapters/{surveys.id}").get_data(as_text=True)
+    assert "Comments on earlier versions" in html and html.count("<img ") == 1
+    assert "Round 3, edit 8." in html
