@@ -144,6 +144,7 @@ class CommentThread:
     comment: ChapterComment
     replies: list[ChapterComment]
     now_at: Optional[int]  # where its paragraph is in the latest version (None: gone)
+    changed: bool = False  # found there with its words changed
 
 
 @dataclass
@@ -191,7 +192,10 @@ def chapter_page(chapter: Chapter, show_comments: bool) -> ChapterPage:
         hashes = [paragraph_hash(t) for t in texts]
         for thread in _threads(chapter):
             on_latest = thread.comment.version_id == latest.id
-            thread.now_at = thread.comment.paragraph_index if on_latest else locate_paragraph(thread.comment, hashes)
+            if on_latest:
+                thread.now_at = thread.comment.paragraph_index
+            else:
+                thread.now_at, thread.changed = locate_paragraph(thread.comment, hashes, texts)
             if on_latest:
                 by_paragraph.setdefault(thread.now_at, []).append(thread)
             else:
