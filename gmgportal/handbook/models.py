@@ -225,6 +225,7 @@ class ChapterComment(Auditable, db.Model):
     resolved_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
     resolved_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
 
+    chapter: Mapped[Chapter] = relationship()
     version: Mapped[ChapterVersion] = relationship()
     author: Mapped[Optional[User]] = relationship(foreign_keys=[author_id])
     agency: Mapped[Agency] = relationship()

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, load_only, selectinload
+from sqlalchemy.orm import aliased, joinedload, load_only, selectinload
 
 from gmgportal.auth.models import Agency
 from gmgportal.core import clock
@@ -228,14 +228,53 @@ def chapters_owed_by(agency_id: int) -> list[Chapter]:
         .order_by(Chapter.due_date, Chapter.number)))
 
 
+def _thread_of(comment=ChapterComment):
+    return sa.func.coalesce(comment.parent_id, comment.id)
+
+
 def comments_waiting(agency_id: int, user_id: int) -> list[ChapterComment]:
-    """Open comment threads on the agency's chapters that someone else started."""
+    """Open comment threads on the agency's chapters that someone else started and whose last word is not
+    the agency's: a thread the agency has answered waits for the other side, not for it."""
+    chapters = chapter_agency_ids_for(agency_id)
+    last = (sa.select(_thread_of().label("thread_id"), sa.func.max(ChapterComment.id).label("last_id"))
+            .where(ChapterComment.chapter_id.in_(chapters)).group_by(_thread_of()).subquery())
+    last_comment = aliased(ChapterComment)
     return list(db.session.scalars(
         sa.select(ChapterComment)
-        .where(ChapterComment.chapter_id.in_(chapter_agency_ids_for(agency_id)), ChapterComment.parent_id.is_(None),
-               ChapterComment.resolved_at.is_(None), ChapterComment.author_id != user_id)
+        .join(last, last.c.thread_id == ChapterComment.id)
+        .join(last_comment, last_comment.id == last.c.last_id)
+        .where(ChapterComment.chapter_id.in_(chapters), ChapterComment.parent_id.is_(None),
+               ChapterComment.resolved_at.is_(None), ChapterComment.author_id != user_id,
+               last_comment.agency_id != agency_id)
         .options(joinedload(ChapterComment.author))
         .order_by(ChapterComment.created_at).limit(10)))
+
+
+def mentions_waiting(user, limit: int = 10) -> list[ChapterComment]:
+    """Comments in open threads that @mention `user` (as the e-mail does), on chapters they may still see,
+    that they have not answered in that thread since."""
+    from gmgportal.handbook.services import MENTION
+
+    handle = user.email.split("@")[0].lower()
+    root = aliased(ChapterComment)
+    candidates = list(db.session.scalars(
+        sa.select(ChapterComment)
+        .join(root, root.id == _thread_of())
+        .where(root.resolved_at.is_(None), ChapterComment.author_id != user.id,
+               sa.func.lower(ChapterComment.body).contains(f"@{handle}", autoescape=True))
+        .options(joinedload(ChapterComment.author),
+                 joinedload(ChapterComment.chapter).selectinload(Chapter.contributing_agencies))
+        .order_by(ChapterComment.created_at.desc()).limit(50)))
+    candidates = [c for c in candidates if handle in {m.lower() for m in MENTION.findall(c.body)}
+                  and c.chapter.can_comment(user)]
+    if not candidates:
+        return []
+    answered = dict(db.session.execute(
+        sa.select(_thread_of().label("thread_id"), sa.func.max(ChapterComment.id))
+        .where(ChapterComment.author_id == user.id,
+               _thread_of().in_({c.parent_id or c.id for c in candidates}))
+        .group_by(_thread_of())).all())
+    return [c for c in candidates if answered.get(c.parent_id or c.id, 0) < c.id][:limit]
 
 
 def chapters_awaiting_review() -> list[Chapter]:

@@ -124,6 +124,40 @@ def test_focal_points_see_what_their_agency_owes_and_comments_waiting(db, survey
     assert "Handbook: chapters to review" in html and "To review" in html
 
 
+def _home_section(client, title: str) -> str:
+    html = client.get("/").get_data(as_text=True)
+    section = html[html.index(title):]
+    return section[:section.index("</section>")]
+
+
+def test_what_needs_you_lists_threads_awaiting_your_agency_and_mentions_of_you(db, surveys, people, auth, client):
+    version = services.save_chapter_version(surveys, people["wb"], SAMPLE_TEXT, "", 0)
+    question = services.add_comment(surveys, people["editor"], version, 0, "Please expand")
+    db.session.commit()
+    auth.login("author.wb@example.org")
+    assert "Comment by Edith Editor on chapter 3" in _home_section(client, "Handbook: World Bank")
+    services.add_comment(surveys, people["wb2"], version, 0, "Expanded in version 2.", question)
+    db.session.commit()  # the agency answered: the thread waits for the editor now
+    assert "Comment by Edith Editor" not in _home_section(client, "Handbook: World Bank")
+    services.add_comment(surveys, people["wb2"], version, 1, "@author.wb can you check the table?")
+    db.session.commit()  # a colleague's question: not "waiting" for the agency, but it names her
+    section = _home_section(client, "Handbook: World Bank")
+    assert "Mention of you by Walter Second on chapter 3" in section and "Mentions you" in section
+    auth.logout()
+    auth.login("second.wb@example.org")
+    assert "Mention of you" not in _home_section(client, "Handbook: World Bank")
+    auth.logout()
+
+    services.add_comment(surveys, people["wb"], version, 2, "@editor is this table enough?")
+    db.session.commit()
+    auth.login("editor@example.org")
+    assert "Mention of you by Wanda Bank on chapter 3" in _home_section(client, "Handbook: chapters to review")
+    mention = db.session.scalar(sa.select(ChapterComment).where(ChapterComment.body.startswith("@editor")))
+    services.add_comment(surveys, people["editor"], version, 2, "Yes.", mention)
+    db.session.commit()  # answered in the thread: no longer waiting
+    assert "Mention of you" not in _home_section(client, "Handbook: chapters to review")
+
+
 def _grow(db, chapter, people, versions: int, comments: int):
     for _ in range(versions):
         services.save_chapter_version(chapter, people["wb"], SAMPLE_TEXT + f"\n\nExtra {chapter.latest_version_number}",
