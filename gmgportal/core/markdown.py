@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Callable, Optional
 
 import markdown as md
@@ -28,6 +29,14 @@ _ATTRIBUTE = re.compile(r'([\w-]+)="([^"]*)"')
 ImageRule = Callable[[str], bool]
 
 
+CACHED_TEXT_CHARS = 20_000  # rendered texts up to this length are kept (per process, most recent first)
+
+
+@lru_cache(maxsize=4096)
+def _render_cached(text: str) -> Markup:
+    return _render(text, None)
+
+
 def render_markdown(text: str | None, images: Optional[ImageRule] = None) -> Markup:
     """Markdown to safe HTML: raw HTML, scripts and non-http(s)/mailto links removed.
 
@@ -38,6 +47,12 @@ def render_markdown(text: str | None, images: Optional[ImageRule] = None) -> Mar
     """
     if not text:
         return Markup("")
+    if images is None and len(text) <= CACHED_TEXT_CHARS:
+        return _render_cached(text)  # the same text always gives the same HTML: pages re-show many
+    return _render(text, images)
+
+
+def _render(text: str, images: Optional[ImageRule]) -> Markup:
     html = md.markdown(text, extensions=EXTENSIONS, output_format="html")
     tags, attributes, keep_src = ALLOWED_TAGS, ALLOWED_ATTRIBUTES, None
     if images is not None:

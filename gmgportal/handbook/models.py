@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from functools import lru_cache
 from typing import Any, Collection, Optional
 
 import sqlalchemy as sa
@@ -361,7 +362,16 @@ def chapter_markdown(text: str | None, image_ids: Optional[Collection[int]] = No
 
     `image_ids`: the ids of the chapter's own images (`queries.chapter_image_ids`); an image is shown
     only when its address is `/handbook/images/<id>` with one of them. Without them, no image is shown.
+    Versions never change, so a paragraph is rendered once per process (for the same images).
     """
+    if not text:
+        return _render_chapter("", None)
+    ids = None if image_ids is None else frozenset(int(i) for i in _OWN_IMAGE.findall(text)) & frozenset(image_ids)
+    return _render_chapter(text, ids) if len(text) <= 20_000 else _render_chapter.__wrapped__(text, ids)
+
+
+@lru_cache(maxsize=4096)
+def _render_chapter(text: str, image_ids: Optional[frozenset[int]]):
     from gmgportal.core.markdown import render_markdown
 
     text = _FOOTNOTE_DEF.sub(lambda m: f"<sup>{m.group(1)}</sup> ", text or "")

@@ -11,6 +11,7 @@ from flask_login import current_user
 from gmgportal.core.attachments import send_attachment, send_stored_file
 from gmgportal.core.errors import Refused, abort_with
 from gmgportal.core.forms import select_choices, show_refusal
+from gmgportal.core.pagecache import cacheable
 from gmgportal.core.permissions import authorize, is_member
 from gmgportal.core.uow import attempt
 from gmgportal.extensions import db, login_manager
@@ -67,6 +68,7 @@ def _chapter_or_404(chapter_id: int) -> Chapter:
 # --- reading ------------------------------------------------------------------------
 
 @bp.get("/")
+@cacheable
 def board():
     handbook = _handbook_or_404()
     chapters = queries.list_chapters(handbook)
@@ -83,6 +85,7 @@ def concept_note():
 
 
 @bp.get("/chapters/<int:chapter_id>")
+@cacheable
 def chapter(chapter_id: int):
     chapter = _chapter_or_404(chapter_id)
     show_comments = chapter.can_comment(current_user)
@@ -93,6 +96,7 @@ def chapter(chapter_id: int):
 
 
 @bp.get("/chapters/<int:chapter_id>/versions/<int:number>")
+@cacheable
 def version(chapter_id: int, number: int):
     chapter = _chapter_or_404(chapter_id)
     shown = services.get_version(chapter, number) or abort_with(404, f"Chapter {chapter.number} has no version "
@@ -102,6 +106,7 @@ def version(chapter_id: int, number: int):
 
 
 @bp.get("/chapters/<int:chapter_id>/diff")
+@cacheable
 def diff(chapter_id: int):
     chapter = _chapter_or_404(chapter_id)
     latest = chapter.latest_version_number

@@ -279,7 +279,7 @@ def test_handbook_pages_run_the_same_queries_for_few_and_many_versions_comments_
         for who in ("editor@example.org", "author.wb@example.org"):
             auth.login(who)
             for path in pages:
-                client.get(path)  # warm-up
+                client.get(path)  # warm-up (count_queries empties the page cache: the page is rendered)
                 with count_queries() as queries:
                     response = client.get(path)
                     assert response.status_code == 200, path
