@@ -29,10 +29,11 @@ _ATTRIBUTE = re.compile(r'([\w-]+)="([^"]*)"')
 ImageRule = Callable[[str], bool]
 
 
-CACHED_TEXT_CHARS = 20_000  # rendered texts up to this length are kept (per process, most recent first)
+CACHED_TEXT_CHARS = 5_000  # rendered texts up to this length are kept (per process, most recent first):
+# a paragraph or a comment; at most 2,048 of them, so a few tens of MB at worst
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=2048)
 def _render_cached(text: str) -> Markup:
     return _render(text, None)
 

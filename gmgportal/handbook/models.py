@@ -364,13 +364,15 @@ def chapter_markdown(text: str | None, image_ids: Optional[Collection[int]] = No
     only when its address is `/handbook/images/<id>` with one of them. Without them, no image is shown.
     Versions never change, so a paragraph is rendered once per process (for the same images).
     """
+    from gmgportal.core.markdown import CACHED_TEXT_CHARS
+
     if not text:
         return _render_chapter("", None)
     ids = None if image_ids is None else frozenset(int(i) for i in _OWN_IMAGE.findall(text)) & frozenset(image_ids)
-    return _render_chapter(text, ids) if len(text) <= 20_000 else _render_chapter.__wrapped__(text, ids)
+    return _render_chapter(text, ids) if len(text) <= CACHED_TEXT_CHARS else _render_chapter.__wrapped__(text, ids)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=2048)
 def _render_chapter(text: str, image_ids: Optional[frozenset[int]]):
     from gmgportal.core.markdown import render_markdown
 
