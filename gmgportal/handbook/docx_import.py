@@ -179,25 +179,21 @@ def check_may_import(chapter: Chapter, user) -> None:
         raise Refused(f"The chapter is {chapter.status.label.lower()}: it cannot be changed now.")
 
 
-def _store_images(prepared: PreparedImport, chapter: Chapter, user) -> str:
-    """The images stored (all or nothing: files written here are removed if a later one is refused)."""
-    markdown, written = prepared.markdown, []
-    try:
-        for pending in prepared.images:
+def _store_images(prepared: PreparedImport, chapter: Chapter, user, written: list[Path]) -> str:
+    """The images stored and the Markdown pointed at them; files new on disk are added to `written`."""
+    markdown = prepared.markdown
+    for pending in prepared.images:
+        try:
             stored = store_bytes(pending.data, pending.filename, IMAGE_KINDS)
-            if sa.inspect(stored).pending:
-                written.append(stored.path)
-            image = ChapterImage(chapter_id=chapter.id, stored_file=stored, filename=pending.filename,
-                                 uploaded_by_id=user.id)
-            db.session.add(image)
-            db.session.flush()
-            markdown = markdown.replace(f"]({pending.marker})", f"]({image.markdown_url})")
-    except BaseException as error:
-        for stored_path in written:
-            stored_path.unlink(missing_ok=True)
-        if isinstance(error, UploadRefused):
+        except UploadRefused as error:
             raise DocxRefused(f"An image in “{prepared.filename}” was refused: {error}") from error
-        raise
+        if sa.inspect(stored).pending:
+            written.append(stored.path)
+        image = ChapterImage(chapter_id=chapter.id, stored_file=stored, filename=pending.filename,
+                             uploaded_by_id=user.id)
+        db.session.add(image)
+        db.session.flush()
+        markdown = markdown.replace(f"]({pending.marker})", f"]({image.markdown_url})")
     return markdown
 
 
@@ -219,12 +215,18 @@ def save_prepared(chapter: Chapter, user, prepared: PreparedImport, note: str = 
     """The writes of an import: images stored, the new version (after the latest). Returns it and the notes."""
     check_may_import(chapter, user)
     meanwhile = _meanwhile(chapter, based_on)
-    markdown = _store_images(prepared, chapter, user)
     note = note.strip() or f"From the Word file {prepared.filename}"
     if meanwhile:
         note = f"{note}. {meanwhile}."
-    version = record_version(chapter, user, markdown, note, based_on if based_on is not None
-                             else chapter.latest_version_number, "docx")
+    written: list[Path] = []
+    try:
+        markdown = _store_images(prepared, chapter, user, written)
+        version = record_version(chapter, user, markdown, note, based_on if based_on is not None
+                                 else chapter.latest_version_number, "docx")
+    except BaseException:
+        for path in written:  # all or nothing: the rows go with the rollback, the new files here
+            path.unlink(missing_ok=True)
+        raise
     return version, [meanwhile, *prepared.notes] if meanwhile else list(prepared.notes)
 
 

@@ -212,3 +212,20 @@ def test_bad_parameters_fail_the_job(db, surveys, people):
                                                          "filename": "x.docx"}, enqueue=False)
     job, _ = _run(job)
     assert job.state is JobState.FAILED and "parameters are not valid" in job.error
+
+
+def test_an_import_refused_while_saving_leaves_no_image_file(db, surveys, people, make_docx, tmp_path, monkeypatch):
+    path = tmp_path / "c.docx"
+    path.write_bytes(make_docx())
+    prepared = docx_import.prepare_docx(path, "c.docx")
+
+    def refuse(*args, **kwargs):
+        raise services.StaleVersion(surveys, 0)
+
+    monkeypatch.setattr(docx_import, "record_version", refuse)
+    with pytest.raises(services.StaleVersion):
+        docx_import.save_prepared(surveys, people["wb"], prepared)
+    db.session.rollback()
+    root = docx_import.staging_root().parent
+    assert [p for p in root.rglob("*") if p.is_file() and ".handbook-imports" not in p.parts] == []
+    assert _count(db, StoredFile) == 0
