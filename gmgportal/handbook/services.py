@@ -224,6 +224,12 @@ def mentioned_people(chapter: Chapter, body: str) -> list[User]:
     return sorted((u for u in readers.values() if u.email.split("@")[0].lower() in names), key=lambda u: u.name)
 
 
+def unknown_mentions(chapter: Chapter, body: str) -> list[str]:
+    """The @names in `body` that are nobody who reads the chapter's comments (no e-mail goes to them)."""
+    known = {u.email.split("@")[0].lower() for u in mentioned_people(chapter, body)}
+    return sorted({m for m in MENTION.findall(body) if m.lower() not in known}, key=str.lower)
+
+
 def _notify_mentions(chapter: Chapter, author: User, comment: ChapterComment) -> None:
     people = [p for p in mentioned_people(chapter, comment.body) if p.id != author.id]
     if not people:

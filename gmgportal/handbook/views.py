@@ -258,6 +258,10 @@ def new_comment(chapter_id: int):
             status = 409
         else:
             flash("Your comment is added.", "success")
+            unknown = services.unknown_mentions(chapter, comment.body)
+            if unknown:
+                flash(f"No e-mail went to {', '.join('@' + m for m in unknown)}: nobody of that name reads this "
+                      "chapter's comments (write @ and the first part of their e-mail address).", "info")
             return redirect(url_for("handbook.chapter", chapter_id=chapter.id, _anchor=f"comment-{comment.id}"))
     elif form.is_submitted():
         status = 400

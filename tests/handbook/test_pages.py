@@ -292,3 +292,16 @@ def test_handbook_pages_run_the_same_queries_for_few_and_many_versions_comments_
     html = client.get(f"/handbook/chapters/{surveys.id}").get_data(as_text=True)
     assert "Comments on earlier versions" in html and html.count("<img ") == 1
     assert "Round 3, edit 8." in html
+
+
+def test_the_commenter_is_told_which_mentions_reached_nobody(db, surveys, people, auth, post_form, mail_outbox):
+    services.save_chapter_version(surveys, people["wb"], SAMPLE_TEXT, "", 0)
+    db.session.commit()
+    auth.login("author.wb@example.org")
+    page = _comment_url(surveys, paragraph=1)
+    response = post_form(page, {"paragraph": 1, "body": "@editor and @focal.iom and @nobody, please look."},
+                         follow=True)
+    html = response.get_data(as_text=True)
+    assert "Your comment is added." in html
+    assert "No e-mail went to @focal.iom, @nobody: nobody of that name reads this chapter" in html
+    assert [m["To"] for m in mail_outbox] == ["editor@example.org"]
