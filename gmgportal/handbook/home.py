@@ -20,15 +20,15 @@ def _chapter_item(chapter: Chapter, on) -> HomeItem:
                     tag="overdue" if overdue else "owed", tag_text="Overdue" if overdue else "Owed")
 
 
-def _comment_item(comment, number: int, text: str, tag_text: str) -> HomeItem:
+def _comment_item(comment, number: int, text: str, tag_text: str, tag: str = "comment_waiting") -> HomeItem:
     return HomeItem(f"{text} by {comment.author_name} on chapter {number}",
                     url_for("handbook.chapter", chapter_id=comment.chapter_id, _anchor=f"comment-{comment.id}"),
-                    f"“{comment.paragraph_excerpt[:80]}”, {format_date(comment.created_at)}", tag="comment_waiting",
+                    f"“{comment.paragraph_excerpt[:80]}”, {format_date(comment.created_at)}", tag=tag,
                     tag_text=tag_text)
 
 
 def _mention_items(user, skip_threads: set[int]) -> list[HomeItem]:
-    return [_comment_item(c, c.chapter.number, "Mention of you", "Mentions you")
+    return [_comment_item(c, c.chapter.number, "Mention of you", "Mentions you", tag="mention")
             for c in queries.mentions_waiting(user) if (c.parent_id or c.id) not in skip_threads]
 
 

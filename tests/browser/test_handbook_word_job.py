@@ -10,7 +10,7 @@ try:
 except ImportError:  # the `browser` fixture skips (or fails under CI) before `expect` is needed
     expect = None
 
-from tests.browser.helpers import visit
+from tests.browser.helpers import logout, visit
 from tests.browser.test_handbook_flow import handbook_people  # noqa: F401 (a fixture)
 
 FIGURE_DRAFT = """# Introduction
@@ -79,3 +79,19 @@ def test_a_long_word_draft_is_converted_by_a_job_and_its_figure_shows_on_the_cha
          "buffer": _word_file(tmp_path, "# Short\n\nA short revision.")})
     page.get_by_role("button", name="Upload and make a new version").click()
     expect(page.locator(".flash-region")).to_contain_text("Version 2 of chapter 3 made from the Word file")
+    logout(page)
+
+    # A colleague asks her something: her home page lists it under "what needs you".
+    login_as(page, live_server, "second.wb@example.org")
+    page.goto(f"{live_server.url}/handbook/")
+    page.get_by_role("link", name="Household surveys").click()
+    page.get_by_role("link", name="Comment on paragraph 2").click()
+    page.get_by_label("Comment", exact=False).last.fill("@author.wb is the figure's source the 2010 round?")
+    page.get_by_role("button", name="Add comment").click()
+    expect(page.locator(".flash-region")).to_contain_text("Your comment is added.")
+    logout(page)
+    login_as(page, live_server, "author.wb@example.org")
+    section = page.locator("section", has=page.get_by_role("heading", name="Handbook: World Bank"))
+    expect(section).to_contain_text("Mention of you by Walter Second on chapter 3")
+    expect(section.locator(".tag-mention")).to_have_text("Mentions you")
+    visit(page, check_a11y, screenshot, "handbook-home-mention", "What needs you")
