@@ -58,6 +58,7 @@ def test_a_long_word_draft_is_converted_by_a_job_and_its_figure_shows_on_the_cha
     page.get_by_role("button", name="Upload and make a new version").click()
     expect(page.locator("h1")).to_contain_text("Import a Word file into a chapter (job")
     expect(page.locator(".flash-region")).to_contain_text("is being converted in the background")
+    screenshot(page, "handbook-word-import-job-started")  # as it opens: queued, or already converting
     expect(page.locator("[data-job-tag]")).to_have_text("Done", timeout=60_000)
     expect(page.locator("#job-message")).to_contain_text("Version 1 saved")
     expect(page.locator("[data-job-result-hint]")).to_have_text("The job is done; it made no file.")
