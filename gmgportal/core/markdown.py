@@ -55,20 +55,20 @@ def render_markdown(text: str | None, images: Optional[ImageRule] = None) -> Mar
 
 def _render(text: str, images: Optional[ImageRule]) -> Markup:
     html = md.markdown(text, extensions=EXTENSIONS, output_format="html")
-    tags, attributes, keep_src = ALLOWED_TAGS, ALLOWED_ATTRIBUTES, None
+    tags, attributes = ALLOWED_TAGS, ALLOWED_ATTRIBUTES
     if images is not None:
         tags, attributes = ALLOWED_TAGS | {"img"}, {**ALLOWED_ATTRIBUTES, "img": {"src", "alt"}}
 
-        def keep_src(tag: str, attribute: str, value: str) -> Optional[str]:
-            if tag == "img" and attribute == "src":
-                return value if _is_local(value) and images(value) else None
-            return value
+    def keep_src(tag: str, attribute: str, value: str) -> Optional[str]:
+        if tag == "img" and attribute == "src":
+            return value if images is not None and _is_local(value) and images(value) else None
+        return value
 
     clean = nh3.clean(
         html,
         tags=tags,
         attributes=attributes,
-        attribute_filter=keep_src,
+        attribute_filter=keep_src if images is not None else None,
         url_schemes=ALLOWED_URL_SCHEMES,
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,

@@ -377,9 +377,9 @@ def _render_chapter(text: str, image_ids: Optional[frozenset[int]]):
     from gmgportal.core.markdown import render_markdown
 
     text = _FOOTNOTE_DEF.sub(lambda m: f"<sup>{m.group(1)}</sup> ", text or "")
-    rule = None
-    if image_ids is not None:
-        def rule(src: str) -> bool:
-            found = _OWN_IMAGE.fullmatch(src)
-            return found is not None and int(found.group(1)) in image_ids
+    def own_image(src: str) -> bool:
+        found = _OWN_IMAGE.fullmatch(src)
+        return found is not None and image_ids is not None and int(found.group(1)) in image_ids
+
+    rule = own_image if image_ids is not None else None
     return render_markdown(_FOOTNOTE_REF.sub(lambda m: f"<sup>{m.group(1)}</sup>", text), images=rule)

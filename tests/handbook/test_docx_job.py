@@ -121,7 +121,7 @@ def test_a_damaged_file_fails_the_job_with_the_in_request_message_and_writes_not
     assert job.state is JobState.FAILED and job.error == in_request.value.message
     assert "damaged" in job.error
     assert _count(db, ChapterVersion) == 0 and _count(db, ChapterImage) == 0 and _count(db, StoredFile) == 0
-    assert f"The job failed" in client.get(f"/jobs/{job.id}").get_data(as_text=True)
+    assert "The job failed" in client.get(f"/jobs/{job.id}").get_data(as_text=True)
 
 
 def test_a_zip_bomb_is_refused_in_the_request_and_by_the_job(db, surveys, people, auth, client, make_docx):
