@@ -1,6 +1,10 @@
 """Markdown for user text: render, then sanitise, always in that order."""
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+from typing import Callable, Optional
+
 import markdown as md
 import nh3
 from markupsafe import Markup
@@ -18,22 +22,73 @@ ALLOWED_ATTRIBUTES = {
 }
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 EXTENSIONS = ["tables", "fenced_code", "sane_lists"]
+# nh3's output writes every attribute as name="value" (quotes inside escaped), so tags parse reliably.
+_IMG = re.compile(r"<img((?:\s+[\w-]+=\"[^\"]*\")*)\s*/?>")
+_ATTRIBUTE = re.compile(r'([\w-]+)="([^"]*)"')
+
+ImageRule = Callable[[str], bool]
 
 
-def render_markdown(text: str | None) -> Markup:
-    """Markdown to safe HTML: raw HTML, scripts and non-http(s)/mailto links removed."""
+CACHED_TEXT_CHARS = 5_000  # rendered texts up to this length are kept (per process, most recent first):
+# a paragraph or a comment; at most 2,048 of them, so a few tens of MB at worst
+
+
+@lru_cache(maxsize=2048)
+def _render_cached(text: str) -> Markup:
+    return _render(text, None)
+
+
+def render_markdown(text: str | None, images: Optional[ImageRule] = None) -> Markup:
+    """Markdown to safe HTML: raw HTML, scripts and non-http(s)/mailto links removed.
+
+    No image is kept, unless the caller passes `images`: a function told each image's address
+    (`src`, as written) that answers whether it is one of the caller's own (e.g. the handbook's
+    `/handbook/images/<id>` of the chapter shown). Only those are kept, with their alt text and
+    nothing else; every other image (outside address, data:, javascript:) is removed whole.
+    """
     if not text:
         return Markup("")
+    if images is None and len(text) <= CACHED_TEXT_CHARS:
+        return _render_cached(text)  # the same text always gives the same HTML: pages re-show many
+    return _render(text, images)
+
+
+def _render(text: str, images: Optional[ImageRule]) -> Markup:
     html = md.markdown(text, extensions=EXTENSIONS, output_format="html")
+    tags, attributes = ALLOWED_TAGS, ALLOWED_ATTRIBUTES
+    if images is not None:
+        tags, attributes = ALLOWED_TAGS | {"img"}, {**ALLOWED_ATTRIBUTES, "img": {"src", "alt"}}
+
+    def keep_src(tag: str, attribute: str, value: str) -> Optional[str]:
+        if tag == "img" and attribute == "src":
+            return value if images is not None and _is_local(value) and images(value) else None
+        return value
+
     clean = nh3.clean(
         html,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
+        tags=tags,
+        attributes=attributes,
+        attribute_filter=keep_src if images is not None else None,
         url_schemes=ALLOWED_URL_SCHEMES,
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )
+    if images is not None:
+        clean = _IMG.sub(_own_image, clean)
     return Markup(clean)
+
+
+def _own_image(match: re.Match) -> str:
+    """An image the caller accepted, as src and alt only; one that lost its src is removed."""
+    attributes = dict(_ATTRIBUTE.findall(match.group(1)))
+    if "src" not in attributes:
+        return ""
+    return f'<img src="{attributes["src"]}" alt="{attributes.get("alt") or "Image"}">'
+
+
+def _is_local(src: str) -> bool:
+    """A path on this site ("/..."), never a scheme, a protocol-relative "//host" or a backslash trick."""
+    return src.startswith("/") and not src.startswith("//") and "\\" not in src and ":" not in src
 
 
 def markdown_to_text(text: str | None, limit: int = 200) -> str:

@@ -19,6 +19,7 @@ from gmgportal.auth.models import Agency
 from gmgportal.core.content import (ContentError, content_digest, content_unchanged, read_yaml,
                                     register_content_loader, remember_content)
 from gmgportal.extensions import db
+from gmgportal.handbook.milestones import programme_milestone_due
 from gmgportal.handbook.models import Chapter, Handbook
 
 FILE_NAME = "handbook.yaml"
@@ -137,8 +138,11 @@ class _Loader:
         handbook.concept_note, handbook.chapter_template = self.text("concept_note_file"), self.text(
             "chapter_template_file")
         draft, final = h.milestones["draft"], h.milestones["final"]
-        handbook.draft_title, handbook.draft_due = draft.title, draft.due
-        handbook.final_title, handbook.final_due = final.title, final.due
+        # The programme's milestones are the source of the dates (moved there, they stay moved).
+        handbook.draft_title = draft.title
+        handbook.draft_due = programme_milestone_due(h.activity, draft.title) or draft.due
+        handbook.final_title = final.title
+        handbook.final_due = programme_milestone_due(h.activity, final.title) or final.due
         existing = {c.number: c for c in handbook.chapters}
         for index, c in enumerate(self.spec.chapters):
             self.apply_chapter(handbook, existing.get(c.number), c, ("chapters", index))

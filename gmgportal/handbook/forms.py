@@ -42,6 +42,9 @@ class UploadForm(PortalForm):
     file = FileField("Word file", validators=[FileRequired("Choose the Word file (.docx) to upload.")])
     note = StringField("What changed", validators=[Optional(), Length(max=500, message="Keep the note under 500 "
                                                                                        "characters.")])
+    # The latest version when the page was opened: a version saved after it is kept and named in the note.
+    based_on = IntegerField(validators=[Optional(), NumberRange(0, 1_000_000)])
+    idempotency_key = HiddenField()  # a double click on a large file starts one job
     submit = SubmitField("Upload and make a new version")
 
 

@@ -20,6 +20,18 @@ def _chapter_item(chapter: Chapter, on) -> HomeItem:
                     tag="overdue" if overdue else "owed", tag_text="Overdue" if overdue else "Owed")
 
 
+def _comment_item(comment, number: int, text: str, tag_text: str, tag: str = "comment_waiting") -> HomeItem:
+    return HomeItem(f"{text} by {comment.author_name} on chapter {number}",
+                    url_for("handbook.chapter", chapter_id=comment.chapter_id, _anchor=f"comment-{comment.id}"),
+                    f"“{comment.paragraph_excerpt[:80]}”, {format_date(comment.created_at)}", tag=tag,
+                    tag_text=tag_text)
+
+
+def _mention_items(user, skip_threads: set[int]) -> list[HomeItem]:
+    return [_comment_item(c, c.chapter.number, "Mention of you", "Mentions you", tag="mention")
+            for c in queries.mentions_waiting(user) if (c.parent_id or c.id) not in skip_threads]
+
+
 def focal_point_section(user) -> HomeSection | None:
     if not user.has_role(Role.FOCAL_POINT):
         return None
@@ -27,11 +39,8 @@ def focal_point_section(user) -> HomeSection | None:
     items = [_chapter_item(c, on) for c in queries.chapters_owed_by(user.agency_id)]
     waiting = queries.comments_waiting(user.agency_id, user.id)
     chapters = queries.chapter_titles({c.chapter_id for c in waiting})
-    items += [HomeItem(f"Comment by {c.author_name} on chapter {chapters[c.chapter_id].number}",
-                       url_for("handbook.chapter", chapter_id=c.chapter_id, _anchor=f"comment-{c.id}"),
-                       f"“{c.paragraph_excerpt[:80]}”, {format_date(c.created_at)}", tag="comment_waiting",
-                       tag_text="Comment waiting")
-              for c in waiting]
+    items += [_comment_item(c, chapters[c.chapter_id].number, "Comment", "Comment waiting") for c in waiting]
+    items += _mention_items(user, {c.id for c in waiting})
     return HomeSection(f"Handbook: {user.agency.code}", items, order=20,
                        empty_text="Your agency owes no chapter and no comment is waiting for you.",
                        action_text="See the handbook's board", action_url=url_for("handbook.board"))
@@ -43,8 +52,10 @@ def editor_section(user) -> HomeSection | None:
     items = [HomeItem(f"Chapter {c.number}: {c.title}", url_for("handbook.chapter", chapter_id=c.id),
                       c.status.label, tag="to_review", tag_text="To review")
              for c in queries.chapters_awaiting_review()]
+    if not user.has_role(Role.FOCAL_POINT):  # a focal point's section lists their mentions already
+        items += _mention_items(user, set())
     return HomeSection("Handbook: chapters to review", items, order=21,
-                       empty_text="No chapter is waiting for review.",
+                       empty_text="No chapter is waiting for review and no comment mentions you.",
                        action_text="See the handbook's board", action_url=url_for("handbook.board"))
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from typing import Any, Optional
+from functools import lru_cache
+from typing import Any, Collection, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -225,6 +226,7 @@ class ChapterComment(Auditable, db.Model):
     resolved_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
     resolved_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
 
+    chapter: Mapped[Chapter] = relationship()
     version: Mapped[ChapterVersion] = relationship()
     author: Mapped[Optional[User]] = relationship(foreign_keys=[author_id])
     agency: Mapped[Agency] = relationship()
@@ -351,10 +353,33 @@ _FOOTNOTE_REF = re.compile(r"\[\^([\w-]{1,20})\](?!:)")
 _FOOTNOTE_DEF = re.compile(r"^\[\^([\w-]{1,20})\]:[ \t]*", re.MULTILINE)
 
 
-def chapter_markdown(text: str | None):
+_OWN_IMAGE = re.compile(r"/handbook/images/(\d+)")
+
+
+def chapter_markdown(text: str | None, image_ids: Optional[Collection[int]] = None):
     """A chapter's Markdown as the portal shows it: footnote marks as superscript numbers, each note
-    marked with its number; then the portal's one renderer and sanitiser (`render_markdown`)."""
+    marked with its number; then the portal's one renderer and sanitiser (`render_markdown`).
+
+    `image_ids`: the ids of the chapter's own images (`queries.chapter_image_ids`); an image is shown
+    only when its address is `/handbook/images/<id>` with one of them. Without them, no image is shown.
+    Versions never change, so a paragraph is rendered once per process (for the same images).
+    """
+    from gmgportal.core.markdown import CACHED_TEXT_CHARS
+
+    if not text:
+        return _render_chapter("", None)
+    ids = None if image_ids is None else frozenset(int(i) for i in _OWN_IMAGE.findall(text)) & frozenset(image_ids)
+    return _render_chapter(text, ids) if len(text) <= CACHED_TEXT_CHARS else _render_chapter.__wrapped__(text, ids)
+
+
+@lru_cache(maxsize=2048)
+def _render_chapter(text: str, image_ids: Optional[frozenset[int]]):
     from gmgportal.core.markdown import render_markdown
 
     text = _FOOTNOTE_DEF.sub(lambda m: f"<sup>{m.group(1)}</sup> ", text or "")
-    return render_markdown(_FOOTNOTE_REF.sub(lambda m: f"<sup>{m.group(1)}</sup>", text))
+    def own_image(src: str) -> bool:
+        found = _OWN_IMAGE.fullmatch(src)
+        return found is not None and image_ids is not None and int(found.group(1)) in image_ids
+
+    rule = own_image if image_ids is not None else None
+    return render_markdown(_FOOTNOTE_REF.sub(lambda m: f"<sup>{m.group(1)}</sup>", text), images=rule)

@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, load_only, selectinload
+from sqlalchemy.orm import aliased, joinedload, load_only, selectinload
 
 from gmgportal.auth.models import Agency
 from gmgportal.core import clock
 from gmgportal.extensions import db
-from gmgportal.handbook.models import (OWED, Chapter, ChapterComment, ChapterStatus, ChapterTransition, ChapterVersion,
-                                       Edition, EditionChapter, Handbook, paragraph_hash, split_paragraphs)
+from gmgportal.handbook.models import (OWED, Chapter, ChapterComment, ChapterImage, ChapterStatus, ChapterTransition,
+                                       ChapterVersion, Edition, EditionChapter, Handbook, paragraph_hash,
+                                       split_paragraphs)
 from gmgportal.handbook.services import chapter_agency_ids_for, locate_paragraph
 
 IMAGE_REF = re.compile(r"!\[([^\]]*)\]\(/handbook/images/(\d+)\)")
@@ -143,6 +144,7 @@ class CommentThread:
     comment: ChapterComment
     replies: list[ChapterComment]
     now_at: Optional[int]  # where its paragraph is in the latest version (None: gone)
+    changed: bool = False  # found there with its words changed
 
 
 @dataclass
@@ -154,6 +156,12 @@ class ChapterPage:
     threads_by_paragraph: dict[int, list[CommentThread]]
     moved_threads: list[CommentThread]  # on an older version, paragraph found elsewhere or gone
     images: list[tuple[str, int]] = field(default_factory=list)  # (alt text, image id) in the current text
+    image_ids: frozenset[int] = frozenset()  # the chapter's own images: the only ones its pages show
+
+
+def chapter_image_ids(chapter: Chapter) -> frozenset[int]:
+    """Ids of the images stored for this chapter (one query): what its text may show."""
+    return frozenset(db.session.scalars(sa.select(ChapterImage.id).where(ChapterImage.chapter_id == chapter.id)))
 
 
 def versions_of(chapter: Chapter) -> list[ChapterVersion]:
@@ -184,13 +192,17 @@ def chapter_page(chapter: Chapter, show_comments: bool) -> ChapterPage:
         hashes = [paragraph_hash(t) for t in texts]
         for thread in _threads(chapter):
             on_latest = thread.comment.version_id == latest.id
-            thread.now_at = thread.comment.paragraph_index if on_latest else locate_paragraph(thread.comment, hashes)
+            if on_latest:
+                thread.now_at = thread.comment.paragraph_index
+            else:
+                thread.now_at, thread.changed = locate_paragraph(thread.comment, hashes, texts)
             if on_latest:
                 by_paragraph.setdefault(thread.now_at, []).append(thread)
             else:
                 moved.append(thread)
-    images = [(alt, int(i)) for alt, i in IMAGE_REF.findall(latest.text)] if latest else []
-    return ChapterPage(latest, versions_of(chapter), transitions, paragraphs, by_paragraph, moved, images)
+    image_ids = chapter_image_ids(chapter) if latest and IMAGE_REF.search(latest.text) else frozenset()
+    images = [(alt, int(i)) for alt, i in IMAGE_REF.findall(latest.text) if int(i) in image_ids] if latest else []
+    return ChapterPage(latest, versions_of(chapter), transitions, paragraphs, by_paragraph, moved, images, image_ids)
 
 
 def _threads(chapter: Chapter) -> list[CommentThread]:
@@ -216,14 +228,53 @@ def chapters_owed_by(agency_id: int) -> list[Chapter]:
         .order_by(Chapter.due_date, Chapter.number)))
 
 
+def _thread_of(comment=ChapterComment):
+    return sa.func.coalesce(comment.parent_id, comment.id)
+
+
 def comments_waiting(agency_id: int, user_id: int) -> list[ChapterComment]:
-    """Open comment threads on the agency's chapters that someone else started."""
+    """Open comment threads on the agency's chapters that someone else started and whose last word is not
+    the agency's: a thread the agency has answered waits for the other side, not for it."""
+    chapters = chapter_agency_ids_for(agency_id)
+    last = (sa.select(_thread_of().label("thread_id"), sa.func.max(ChapterComment.id).label("last_id"))
+            .where(ChapterComment.chapter_id.in_(chapters)).group_by(_thread_of()).subquery())
+    last_comment = aliased(ChapterComment)
     return list(db.session.scalars(
         sa.select(ChapterComment)
-        .where(ChapterComment.chapter_id.in_(chapter_agency_ids_for(agency_id)), ChapterComment.parent_id.is_(None),
-               ChapterComment.resolved_at.is_(None), ChapterComment.author_id != user_id)
+        .join(last, last.c.thread_id == ChapterComment.id)
+        .join(last_comment, last_comment.id == last.c.last_id)
+        .where(ChapterComment.chapter_id.in_(chapters), ChapterComment.parent_id.is_(None),
+               ChapterComment.resolved_at.is_(None), ChapterComment.author_id != user_id,
+               last_comment.agency_id != agency_id)
         .options(joinedload(ChapterComment.author))
         .order_by(ChapterComment.created_at).limit(10)))
+
+
+def mentions_waiting(user, limit: int = 10) -> list[ChapterComment]:
+    """Comments in open threads that @mention `user` (as the e-mail does), on chapters they may still see,
+    that they have not answered in that thread since."""
+    from gmgportal.handbook.services import MENTION
+
+    handle = user.email.split("@")[0].lower()
+    root = aliased(ChapterComment)
+    candidates = list(db.session.scalars(
+        sa.select(ChapterComment)
+        .join(root, root.id == _thread_of())
+        .where(root.resolved_at.is_(None), ChapterComment.author_id != user.id,
+               sa.func.lower(ChapterComment.body).contains(f"@{handle}", autoescape=True))
+        .options(joinedload(ChapterComment.author),
+                 joinedload(ChapterComment.chapter).selectinload(Chapter.contributing_agencies))
+        .order_by(ChapterComment.created_at.desc()).limit(50)))
+    candidates = [c for c in candidates if handle in {m.lower() for m in MENTION.findall(c.body)}
+                  and c.chapter.can_comment(user)]
+    if not candidates:
+        return []
+    answered = dict(db.session.execute(
+        sa.select(_thread_of().label("thread_id"), sa.func.max(ChapterComment.id))
+        .where(ChapterComment.author_id == user.id,
+               _thread_of().in_({c.parent_id or c.id for c in candidates}))
+        .group_by(_thread_of())).all())
+    return [c for c in candidates if answered.get(c.parent_id or c.id, 0) < c.id][:limit]
 
 
 def chapters_awaiting_review() -> list[Chapter]:

@@ -224,6 +224,12 @@ def mentioned_people(chapter: Chapter, body: str) -> list[User]:
     return sorted((u for u in readers.values() if u.email.split("@")[0].lower() in names), key=lambda u: u.name)
 
 
+def unknown_mentions(chapter: Chapter, body: str) -> list[str]:
+    """The @names in `body` that are nobody who reads the chapter's comments (no e-mail goes to them)."""
+    known = {u.email.split("@")[0].lower() for u in mentioned_people(chapter, body)}
+    return sorted({m for m in MENTION.findall(body) if m.lower() not in known}, key=str.lower)
+
+
 def _notify_mentions(chapter: Chapter, author: User, comment: ChapterComment) -> None:
     people = [p for p in mentioned_people(chapter, comment.body) if p.id != author.id]
     if not people:
@@ -253,12 +259,36 @@ def resolve_comment(comment: ChapterComment, chapter: Chapter, user: User) -> Ch
 
 # --- where a comment's paragraph is now ---------------------------------------------
 
-def locate_paragraph(comment: ChapterComment, latest_hashes: list[str]) -> Optional[int]:
-    """The index of the comment's paragraph in the latest version (same words), or None when it is gone."""
+SIMILAR = 0.5  # share of words in common for "the same paragraph, changed"
+
+
+def locate_paragraph(comment: ChapterComment, latest_hashes: list[str],
+                     latest_texts: Optional[list[str]] = None) -> tuple[Optional[int], bool]:
+    """Where the comment's paragraph is in the latest version: (index, changed), or (None, False) when it is gone.
+
+    The same words anywhere: that paragraph, unchanged (the nearest to where it was, if several). Else,
+    with `latest_texts`, the paragraph sharing most of its words with the comment's excerpt (at least
+    half of them): that paragraph, changed since.
+    """
     matches = [i for i, h in enumerate(latest_hashes) if h == comment.paragraph_hash]
-    if not matches:
-        return None
-    return min(matches, key=lambda i: abs(i - comment.paragraph_index))
+    if matches:
+        return min(matches, key=lambda i: abs(i - comment.paragraph_index)), False
+    excerpt = comment.paragraph_excerpt.rstrip("…")
+    wanted = _words(excerpt)
+    if not latest_texts or not wanted:
+        return None, False
+    best, best_score = None, SIMILAR
+    for i, text in enumerate(latest_texts):
+        start = _words(" ".join(text.split())[: len(excerpt)])
+        score = len(wanted & start) / len(wanted | start) if start else 0.0
+        if score > best_score or (score == best_score and best is not None
+                                  and abs(i - comment.paragraph_index) < abs(best - comment.paragraph_index)):
+            best, best_score = i, score
+    return best, best is not None
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower() for w in re.findall(r"\w+", text)}
 
 
 def chapter_agency_ids_for(agency_id: int) -> sa.Select:

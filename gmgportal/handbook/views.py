@@ -1,7 +1,9 @@
 """Pages of the handbook: board, chapter, editor, versions, differences, comments."""
 from __future__ import annotations
 
+import tempfile
 import uuid
+from pathlib import Path
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
@@ -9,6 +11,7 @@ from flask_login import current_user
 from gmgportal.core.attachments import send_attachment, send_stored_file
 from gmgportal.core.errors import Refused, abort_with
 from gmgportal.core.forms import select_choices, show_refusal
+from gmgportal.core.pagecache import cacheable
 from gmgportal.core.permissions import authorize, is_member
 from gmgportal.core.uow import attempt
 from gmgportal.extensions import db, login_manager
@@ -65,6 +68,7 @@ def _chapter_or_404(chapter_id: int) -> Chapter:
 # --- reading ------------------------------------------------------------------------
 
 @bp.get("/")
+@cacheable
 def board():
     handbook = _handbook_or_404()
     chapters = queries.list_chapters(handbook)
@@ -81,6 +85,7 @@ def concept_note():
 
 
 @bp.get("/chapters/<int:chapter_id>")
+@cacheable
 def chapter(chapter_id: int):
     chapter = _chapter_or_404(chapter_id)
     show_comments = chapter.can_comment(current_user)
@@ -91,14 +96,17 @@ def chapter(chapter_id: int):
 
 
 @bp.get("/chapters/<int:chapter_id>/versions/<int:number>")
+@cacheable
 def version(chapter_id: int, number: int):
     chapter = _chapter_or_404(chapter_id)
     shown = services.get_version(chapter, number) or abort_with(404, f"Chapter {chapter.number} has no version "
                                                                      f"{number}.")
-    return render_template("handbook/version.html", chapter=chapter, handbook=chapter.handbook, version=shown)
+    return render_template("handbook/version.html", chapter=chapter, handbook=chapter.handbook, version=shown,
+                           image_ids=queries.chapter_image_ids(chapter))
 
 
 @bp.get("/chapters/<int:chapter_id>/diff")
+@cacheable
 def diff(chapter_id: int):
     chapter = _chapter_or_404(chapter_id)
     latest = chapter.latest_version_number
@@ -124,7 +132,7 @@ def edit(chapter_id: int):
         form.based_on.data = chapter.latest_version_number
     preview, conflict, status = None, None, 200
     if form.is_submitted() and form.preview.data:
-        preview = chapter_markdown(form.text.data or "")
+        preview = chapter_markdown(form.text.data or "", queries.chapter_image_ids(chapter))
     elif form.validate_on_submit():
         try:
             saved = services.save_chapter_version(chapter, current_user, form.text.data, form.note.data or "",
@@ -158,22 +166,37 @@ def _conflict(chapter: Chapter, stale: services.StaleVersion, form: VersionForm)
 
 @bp.route("/chapters/<int:chapter_id>/upload", methods=["GET", "POST"])
 def upload(chapter_id: int):
+    """A Word file becomes a version: here and now when it is small, through a job when it is large."""
+    from gmgportal.handbook import docx_import
+
     chapter = _chapter_or_404(chapter_id)
     authorize(chapter.is_writer(current_user))
     form, status = UploadForm(), 200
+    if not form.is_submitted():
+        form.based_on.data = chapter.latest_version_number
+        form.idempotency_key.data = uuid.uuid4().hex
     if form.validate_on_submit():
-        from gmgportal.handbook.docx_import import import_docx
-
         try:
-            with attempt():
-                saved, notes = import_docx(chapter, current_user, form.file.data.stream, form.file.data.filename,
-                                           form.note.data or "")
+            with attempt(), tempfile.TemporaryDirectory(prefix="gmg-docx-") as folder:
+                received = docx_import.receive_docx(chapter, current_user, form.file.data.stream,
+                                                    form.file.data.filename, Path(folder))
+                if received.needs_job:
+                    job = docx_import.start_import_job(chapter, current_user, received, form.note.data or "",
+                                                       form.based_on.data, form.idempotency_key.data)
+                else:
+                    prepared = docx_import.prepare_docx(received.path, received.filename)
+                    saved, notes = docx_import.save_prepared(chapter, current_user, prepared,
+                                                             form.note.data or "", form.based_on.data)
         except Refused as refusal:
             if refusal.status == 403:
                 raise
             show_refusal(form, refusal)
             status = refusal.status
         else:
+            if received.needs_job:
+                flash(f"“{received.filename}” is large: it is being converted in the background. You can leave "
+                      "this page: the new version appears in the chapter when the job is done.", "success")
+                return redirect(url_for("jobs.show", job_id=job.id), code=303)
             flash(f"Version {saved.number} of chapter {chapter.number} made from the Word file "
                   f"({saved.word_count:,} words)." + (" Note: " + "; ".join(notes) + "." if notes else ""), "success")
             return redirect(url_for("handbook.chapter", chapter_id=chapter.id))
@@ -235,11 +258,16 @@ def new_comment(chapter_id: int):
             status = 409
         else:
             flash("Your comment is added.", "success")
+            unknown = services.unknown_mentions(chapter, comment.body)
+            if unknown:
+                flash(f"No e-mail went to {', '.join('@' + m for m in unknown)}: nobody of that name reads this "
+                      "chapter's comments (write @ and the first part of their e-mail address).", "info")
             return redirect(url_for("handbook.chapter", chapter_id=chapter.id, _anchor=f"comment-{comment.id}"))
     elif form.is_submitted():
         status = 400
     return render_template("handbook/comment_form.html", chapter=chapter, handbook=chapter.handbook, form=form,
-                           parent=parent, version=version, paragraphs=paragraphs), status
+                           parent=parent, version=version, paragraphs=paragraphs,
+                           image_ids=queries.chapter_image_ids(chapter)), status
 
 
 def _parent_comment(chapter: Chapter) -> ChapterComment | None:

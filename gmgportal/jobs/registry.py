@@ -38,6 +38,8 @@ class TaskSpec:
     description: str = ""
     start_label: str = "Start"
     listed: bool = True  # offered on the "Your jobs" page to those who may start it
+    # (text, url) of the page the job's work belongs to, from its parameters; shown on the job's page.
+    link: Optional[Callable[[dict], Optional[tuple[str, str]]]] = None
 
 
 class UnknownTask(LookupError):
@@ -46,11 +48,12 @@ class UnknownTask(LookupError):
 
 def register_task(kind: str, *, title: str, may_start: Callable[[Any], bool] = lambda user: False,
                   description: str = "", start_label: str = "Start",
-                  listed: bool = True) -> Callable[[TaskFunction], TaskFunction]:
+                  listed: bool = True, link: Optional[Callable[[dict], Optional[tuple[str, str]]]] = None
+                  ) -> Callable[[TaskFunction], TaskFunction]:
     """Declare `func(progress, params)` as the task of jobs of `kind`; `add_tasks(app, func)` registers it."""
 
     def decorator(func: TaskFunction) -> TaskFunction:
-        setattr(func, SPEC_ATTRIBUTE, TaskSpec(kind, title, func, may_start, description, start_label, listed))
+        setattr(func, SPEC_ATTRIBUTE, TaskSpec(kind, title, func, may_start, description, start_label, listed, link))
         return func
 
     return decorator

@@ -82,7 +82,16 @@ def show(job_id: int):
     job = _load(job_id)
     return render_template("jobs/show.html", job=job, status=_status_with_times(job),
                            starter=user_card(job.started_by_id), can_manage=job.can_manage(current_user),
-                           retry_form=ConfirmForm(formdata=None))
+                           retry_form=ConfirmForm(formdata=None), link=_link(job))
+
+
+def _link(job: Job) -> tuple[str, str] | None:
+    """The page the job's work belongs to, as its task tells it (e.g. the chapter a Word file went into)."""
+    try:
+        spec = get_task(job.kind)
+    except UnknownTask:
+        return None
+    return spec.link(dict(job.params or {})) if spec.link is not None else None
 
 
 @bp.get("/<int:job_id>/status")

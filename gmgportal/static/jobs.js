@@ -63,6 +63,8 @@
       if (status.state === "done") {
         var result = panel.querySelector("[data-job-result]");
         if (result) { result.hidden = !status.result; }
+        var resultHint = panel.querySelector("[data-job-result-hint]");
+        if (resultHint && !status.result) { resultHint.textContent = resultHint.getAttribute("data-no-file"); }
         if (status.result) {
           setText("[data-job-result-name]", status.result.name);
           setText("[data-job-result-size]", status.result.size_text);

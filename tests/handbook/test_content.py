@@ -92,3 +92,36 @@ def test_a_missing_concept_note_file_is_named(db, handbook, tmp_path):
     (path.parent / "concept-note.md").unlink()
     with pytest.raises(ContentError, match="concept_note_file.*concept-note.md"):
         load_handbook_file(path)
+
+
+def test_chapter_due_dates_follow_the_programme_s_milestone_when_a_chair_moves_it(db, handbook, chapter_by_number,
+                                                                                  make_user, auth, client):
+    import re
+
+    from gmgportal.core.permissions import Role
+    from gmgportal.programme.models import Activity
+
+    chapter_by_number(2).due_date = __import__("datetime").date(2014, 7, 15)  # a date of its own
+    db.session.commit()
+    activity = next(a for a in db.session.scalars(sa.select(Activity)) if a.ref == "1.2 (1)")
+    draft = next(m for m in activity.milestones if m.title == "Draft handbook")
+    make_user("chair@example.org", roles=(Role.CHAIR,), agency="UN/DESA")
+    auth.login("chair@example.org")
+    page = f"/programme/activities/{activity.id}/milestones/{draft.id}/edit"
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get(page).get_data(as_text=True)).group(1)
+    response = client.post(page, data={"csrf_token": token, "title": "Draft handbook", "due_date": "2014-10-31"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db.session.expire_all()
+    assert handbook.draft_due.isoformat() == "2014-10-31"
+    assert chapter_by_number(5).due_date.isoformat() == "2014-10-31"  # `due: draft` follows
+    assert chapter_by_number(9).due_date.isoformat() == "2014-12-31"  # the final milestone did not move
+    assert chapter_by_number(2).due_date.isoformat() == "2014-07-15"  # its own date stays
+    assert "31 October 2014" in client.get("/handbook/").get_data(as_text=True)
+    # A reload of the outline keeps the programme's date; a renamed milestone stays the handbook's.
+    load_handbook_file(CONTENT_DIR / "handbook" / "handbook.yaml", {"force": True})
+    db.session.commit()
+    assert chapter_by_number(5).due_date.isoformat() == "2014-10-31"
+    draft = db.session.get(type(draft), draft.id)
+    draft.title = "Draft of the handbook"
+    db.session.commit()
+    assert handbook.draft_title == "Draft of the handbook"

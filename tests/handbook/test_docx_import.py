@@ -55,11 +55,11 @@ def make_docx(tmp_path):
     return make
 
 
-def _upload(client, auth, chapter, data: bytes, name: str = "chapter.docx", note: str = ""):
+def _upload(client, auth, chapter, data: bytes, name: str = "chapter.docx", note: str = "", extra: dict | None = None):
     path = f"/handbook/chapters/{chapter.id}/upload"
     token = auth.csrf_token(path)
-    response = client.post(path, data={"file": (io.BytesIO(data), name), "note": note, "csrf_token": token},
-                           content_type="multipart/form-data")
+    response = client.post(path, data={"file": (io.BytesIO(data), name), "note": note, "csrf_token": token,
+                                       **(extra or {})}, content_type="multipart/form-data")
     # The test client spools a large body to a temporary file; close it whether or not the view read it.
     response.request.environ["wsgi.input"].close()
     return response
@@ -186,12 +186,12 @@ def test_an_image_linked_to_an_outside_address_is_never_fetched(db, surveys, peo
 
 
 def test_remote_image_references_left_in_the_text_are_replaced_by_a_note(db, surveys, people, tmp_path, make_docx):
-    from gmgportal.handbook.docx_import import _store_images
+    from gmgportal.handbook.docx_import import _take_images
 
     path = tmp_path / "x.docx"
     path.write_bytes(make_docx())
-    text, notes = _store_images("Look: ![map](https://example.org/map.png)", path, surveys, people["wb"])
-    assert "example.org" not in text.split("(")[0] and "not imported" in text
+    text, images, notes = _take_images("Look: ![map](https://example.org/map.png)", path)
+    assert "example.org" not in text.split("(")[0] and "not imported" in text and images == []
     assert "![" not in text and notes and "not fetched" in notes[0]
 
 

@@ -66,6 +66,22 @@ def test_a_comment_on_an_old_version_shows_where_its_paragraph_went_or_that_it_i
     assert "Its paragraph is gone from the current version" in section and f'id="comment-{gone.id}"' in section
 
 
+def test_a_comment_on_a_paragraph_edited_since_shows_where_it_is_now_and_that_it_changed(db, surveys, people,
+                                                                                         auth, client):
+    v1 = services.save_chapter_version(surveys, people["wb"], "Censuses count migrants by country of birth and "
+                                       "citizenship in most countries.\n\nSurveys add the year of arrival.", "", 0)
+    edited = services.add_comment(surveys, people["editor"], v1, 0, "Which round?")
+    services.save_chapter_version(surveys, people["wb"], "A new opening paragraph.\n\nCensuses of the 2010 round "
+                                  "count migrants by country of birth and citizenship in most countries.", "", 1)
+    db.session.commit()
+    auth.login("editor@example.org")
+    html = client.get(f"/handbook/chapters/{surveys.id}").get_data(as_text=True)
+    section = html[html.index("Comments on earlier versions"):]
+    assert ('Its paragraph is now <a href="#p-2">paragraph 2</a> of the current version, with its words changed '
+            'since.') in section and f'id="comment-{edited.id}"' in section
+    assert services.locate_paragraph(edited, ["x"], ["Nothing alike here at all."]) == (None, False)
+
+
 def test_a_comment_needs_a_paragraph_that_exists(db, surveys, people):
     version = services.save_chapter_version(surveys, people["wb"], "Only one.", "", 0)
     with pytest.raises(Refused, match="no paragraph 5"):
@@ -106,6 +122,40 @@ def test_focal_points_see_what_their_agency_owes_and_comments_waiting(db, survey
     auth.login("editor@example.org")
     html = client.get("/").get_data(as_text=True)
     assert "Handbook: chapters to review" in html and "To review" in html
+
+
+def _home_section(client, title: str) -> str:
+    html = client.get("/").get_data(as_text=True)
+    section = html[html.index(title):]
+    return section[:section.index("</section>")]
+
+
+def test_what_needs_you_lists_threads_awaiting_your_agency_and_mentions_of_you(db, surveys, people, auth, client):
+    version = services.save_chapter_version(surveys, people["wb"], SAMPLE_TEXT, "", 0)
+    question = services.add_comment(surveys, people["editor"], version, 0, "Please expand")
+    db.session.commit()
+    auth.login("author.wb@example.org")
+    assert "Comment by Edith Editor on chapter 3" in _home_section(client, "Handbook: World Bank")
+    services.add_comment(surveys, people["wb2"], version, 0, "Expanded in version 2.", question)
+    db.session.commit()  # the agency answered: the thread waits for the editor now
+    assert "Comment by Edith Editor" not in _home_section(client, "Handbook: World Bank")
+    services.add_comment(surveys, people["wb2"], version, 1, "@author.wb can you check the table?")
+    db.session.commit()  # a colleague's question: not "waiting" for the agency, but it names her
+    section = _home_section(client, "Handbook: World Bank")
+    assert "Mention of you by Walter Second on chapter 3" in section and "Mentions you" in section
+    auth.logout()
+    auth.login("second.wb@example.org")
+    assert "Mention of you" not in _home_section(client, "Handbook: World Bank")
+    auth.logout()
+
+    services.add_comment(surveys, people["wb"], version, 2, "@editor is this table enough?")
+    db.session.commit()
+    auth.login("editor@example.org")
+    assert "Mention of you by Wanda Bank on chapter 3" in _home_section(client, "Handbook: chapters to review")
+    mention = db.session.scalar(sa.select(ChapterComment).where(ChapterComment.body.startswith("@editor")))
+    services.add_comment(surveys, people["editor"], version, 2, "Yes.", mention)
+    db.session.commit()  # answered in the thread: no longer waiting
+    assert "Mention of you" not in _home_section(client, "Handbook: chapters to review")
 
 
 def _grow(db, chapter, people, versions: int, comments: int):
@@ -184,3 +234,74 @@ def test_mentions_e_mail_the_people_who_may_read_the_comment(db, surveys, people
     assert [m["To"] for m in mail_outbox] == ["editor@example.org"]
     assert "Wanda Bank (World Bank) mentioned you" in mail_outbox[0].get_content()
     assert f"/handbook/chapters/{surveys.id}#comment-" in mail_outbox[0].get_content()
+
+
+def _grow_everywhere(db, chapter_by_number, people, round_: int):
+    """Versions, comments on the latest and on older versions, replies, resolved threads and images, in
+    chapters 3 and 5 (World Bank) and 6 (ILO): what the board's per-agency sums and a chapter page walk."""
+    from gmgportal.core.attachments import store_bytes
+    from gmgportal.handbook.models import ChapterImage
+
+    for number, writer in ((3, people["wb"]), (5, people["wb"]), (6, people["ilo"])):
+        chapter = chapter_by_number(number)
+        for i in range(round_ * 3):
+            image = ChapterImage(chapter_id=chapter.id, filename="i.png", uploaded_by_id=writer.id,
+                                 stored_file=store_bytes(_png(round_ * 100 + i), "i.png", ("png",)))
+            db.session.add(image)
+            db.session.flush()
+            text = SAMPLE_TEXT + f"\n\nRound {round_}, edit {i}.\n\n![Figure {i}](/handbook/images/{image.id})"
+            version = services.save_chapter_version(chapter, writer, text, "", chapter.latest_version_number)
+            parent = services.add_comment(chapter, people["editor"], version, i % 3, f"On version {version.number}")
+            services.add_comment(chapter, writer, version, 0, "@editor replied", parent)
+            if i % 2:
+                services.resolve_comment(parent, chapter, people["editor"])
+    db.session.commit()
+
+
+def _png(seed: int) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), (seed % 256, seed // 256 % 256, 0)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_handbook_pages_run_the_same_queries_for_few_and_many_versions_comments_and_images(
+        db, surveys, chapter_by_number, people, auth, client, count_queries):
+    pages = ["/handbook/", f"/handbook/chapters/{surveys.id}", f"/handbook/chapters/{surveys.id}/versions/1",
+             f"/handbook/chapters/{surveys.id}/diff", "/"]
+    measured = []
+    for round_ in (1, 3):
+        _grow_everywhere(db, chapter_by_number, people, round_)
+        counts = {}
+        for who in ("editor@example.org", "author.wb@example.org"):
+            auth.login(who)
+            for path in pages:
+                client.get(path)  # warm-up (count_queries empties the page cache: the page is rendered)
+                with count_queries() as queries:
+                    response = client.get(path)
+                    assert response.status_code == 200, path
+                counts[who, path] = queries.count
+            auth.logout()
+        measured.append(counts)
+    assert measured[0] == measured[1], measured
+    assert max(measured[1].values()) <= 15, measured  # and few: the board, a chapter, a version, a diff, home
+    auth.login("editor@example.org")
+    html = client.get(f"/handbook/chapters/{surveys.id}").get_data(as_text=True)
+    assert "Comments on earlier versions" in html and html.count("<img ") == 1
+    assert "Round 3, edit 8." in html
+
+
+def test_the_commenter_is_told_which_mentions_reached_nobody(db, surveys, people, auth, post_form, mail_outbox):
+    services.save_chapter_version(surveys, people["wb"], SAMPLE_TEXT, "", 0)
+    db.session.commit()
+    auth.login("author.wb@example.org")
+    page = _comment_url(surveys, paragraph=1)
+    response = post_form(page, {"paragraph": 1, "body": "@editor and @focal.iom and @nobody, please look."},
+                         follow=True)
+    html = response.get_data(as_text=True)
+    assert "Your comment is added." in html
+    assert "No e-mail went to @focal.iom, @nobody: nobody of that name reads this chapter" in html
+    assert [m["To"] for m in mail_outbox] == ["editor@example.org"]

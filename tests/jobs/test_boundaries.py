@@ -61,7 +61,7 @@ def test_tasks_belong_to_the_app_they_are_added_to(app, make_app):
     with other.app_context():
         with pytest.raises(UnknownTask):
             get_task("test_this_app_only")
-        assert {spec.kind for spec in task_specs()} == {"audit_export", "send_reminders", "handbook_compile", "cases_assign", "report_export"}  # the features' own
+        assert {spec.kind for spec in task_specs()} == {"audit_export", "send_reminders", "handbook_compile", "handbook_docx_import", "cases_assign", "report_export"}  # the features' own
 
 
 def test_add_tasks_refuses_an_undeclared_function_and_a_kind_taken_by_another(app):
