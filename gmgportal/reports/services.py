@@ -34,8 +34,9 @@ MAX_PERIOD_DAYS = 3 * 366
 def get_report(report_id: int) -> Optional[Report]:
     return db.session.scalar(
         sa.select(Report).where(Report.id == report_id)
-        .options(joinedload(Report.group), joinedload(Report.frozen_by), selectinload(Report.edits),
-                 selectinload(Report.snapshot)))
+        .options(joinedload(Report.group).joinedload(WorkingGroup.chair_agency),
+                 joinedload(Report.group).joinedload(WorkingGroup.co_chair_agency), joinedload(Report.frozen_by),
+                 selectinload(Report.edits).joinedload(SectionEdit.edited_by), selectinload(Report.snapshot)))
 
 
 def list_reports(user: Any) -> list[Report]:
