@@ -201,7 +201,47 @@ class SectionComparison:
     number: int
     title: str
     changed: bool
-    lines: tuple[tuple[str, str], ...]  # ("same" | "added" | "removed", text)
+    # ("same" | "added" | "removed", text), or ("skipped", "12") for a run of unchanged lines left out
+    lines: tuple[tuple[str, str], ...]
+
+
+CONTEXT_LINES = 2  # unchanged lines shown around each change; longer runs are counted, not shown
+
+
+def diff_lines(old: str, new: str) -> list[tuple[str, str]]:
+    """What changed from `old` to `new`, line by line, with CONTEXT_LINES of unchanged text around each
+    change. Line-level matching only (no character-level search), so a long section compares quickly."""
+    before, after = old.splitlines(), new.splitlines()
+    lines: list[tuple[str, str]] = []
+    opcodes = difflib.SequenceMatcher(None, before, after).get_opcodes()
+    for index, (tag, i1, i2, j1, j2) in enumerate(opcodes):
+        if tag == "equal":
+            same = before[i1:i2]
+            head = same[:CONTEXT_LINES] if index > 0 else []
+            tail = same[-CONTEXT_LINES:] if index < len(opcodes) - 1 else []
+            if len(same) > len(head) + len(tail):
+                skipped = len(same) - len(head) - len(tail)
+                lines += [("same", t) for t in head] + [("skipped", str(skipped))] + [("same", t) for t in tail]
+            else:
+                lines += [("same", t) for t in same]
+            continue
+        lines += [("removed", t) for t in before[i1:i2]] + [("added", t) for t in after[j1:j2]]
+    return lines
+
+
+def period_note(report: Report, previous: Report) -> str:
+    """When the two reports' periods do not follow each other, say how they lie."""
+    if previous.period_end >= report.period_start:
+        if previous.period_start >= report.period_start and previous.period_end <= report.period_end:
+            return f"Report {report.number}'s period includes all of report {previous.number}'s."
+        return (f"The periods overlap: what happened between {format_date(max(previous.period_start, report.period_start))}"
+                f" and {format_date(min(previous.period_end, report.period_end))} is in both.")
+    gap_start = previous.period_end + dt.timedelta(days=1)
+    if gap_start < report.period_start:
+        gap_end = report.period_start - dt.timedelta(days=1)
+        return (f"Neither report covers {format_date(gap_start)} to {format_date(gap_end)}: "
+                f"what happened then is in no frozen report.")
+    return ""
 
 
 def compare_reports(report: Report, previous: Report) -> list[SectionComparison]:
@@ -212,13 +252,7 @@ def compare_reports(report: Report, previous: Report) -> list[SectionComparison]
         section = next((s for s in report.snapshot if s.section_key == key), None)
         new = section.markdown if section is not None else ""
         old = before.get(key, "")
-        lines = []
-        for line in difflib.ndiff(old.splitlines(), new.splitlines()):
-            mark, text = line[:2], line[2:]
-            if mark in ("+ ", "- ", "  "):
-                lines.append(({"+ ": "added", "- ": "removed", "  ": "same"}[mark], text))
         title = SECTION_TITLES.get(key, "Header")
         result.append(SectionComparison(key, section.number if section is not None else 0, title,
-                                        old != new, tuple(lines)))
+                                        old != new, tuple(diff_lines(old, new)) if old != new else ()))
     return result
-

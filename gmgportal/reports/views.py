@@ -172,6 +172,7 @@ def compare(report_id: int):
         abort_with(404, f"{report.name} is the group's first frozen report: there is nothing to compare it with.")
     previous = services.get_report(previous.id)
     return render_template("reports/compare.html", report=report, previous=previous,
+                           period_note=services.period_note(report, previous),
                            comparison=services.compare_reports(report, previous))
 
 
