@@ -48,7 +48,8 @@ class CallFigures:
         """The figures in one line of Markdown, as the report and the activity page show them."""
         parts = [f"{self.submitted} case{'' if self.submitted == 1 else 's'} submitted"]
         if self.reviews_assigned:
-            parts.append(f"{self.reviews_done} of {self.reviews_assigned} reviews done")
+            parts.append(f"{self.reviews_done} of {self.reviews_assigned} review{'' if self.reviews_assigned == 1 else 's'}"
+                         " done")
         if self.decided:
             parts.append(f"{self.decided} decided, {self.accepted} accepted")
         return (f"*{markdown_escape(self.title)}, as of {format_date(self.as_of)} ({self.window}):* " + "; ".join(parts) + ".")

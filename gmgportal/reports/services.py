@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
@@ -195,17 +196,37 @@ def publish_report(report: Report, public: bool) -> Report:
 
 # --- comparing -------------------------------------------------------------------------
 
+class DiffLine(NamedTuple):
+    """A line as the compare page shows it: its nesting depth in the section's lists, and its words
+    without the Markdown marks (a bullet reads "•")."""
+
+    kind: str  # "same" | "added" | "removed" | "skipped" (text: how many unchanged lines are left out)
+    text: str
+    depth: int = 0
+
+
 @dataclass(frozen=True)
 class SectionComparison:
     key: str
     number: int
     title: str
     changed: bool
-    # ("same" | "added" | "removed", text), or ("skipped", "12") for a run of unchanged lines left out
-    lines: tuple[tuple[str, str], ...]
+    lines: tuple[DiffLine, ...]
 
 
 CONTEXT_LINES = 2  # unchanged lines shown around each change; longer runs are counted, not shown
+MIN_SKIPPED = 3  # fewer unchanged lines than this are shown rather than counted
+EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1|(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])")
+
+
+def display_line(kind: str, text: str) -> DiffLine:
+    if kind == "skipped":
+        return DiffLine(kind, text)
+    body = text.lstrip(" ")
+    depth = min((len(text) - len(body)) // 4, 3)
+    if body.startswith(("- ", "* ")):
+        body = "• " + body[2:]
+    return DiffLine(kind, EMPHASIS.sub(lambda m: m.group(2) or m.group(3), body), depth)
 
 
 def diff_lines(old: str, new: str) -> list[tuple[str, str]]:
@@ -219,7 +240,7 @@ def diff_lines(old: str, new: str) -> list[tuple[str, str]]:
             same = before[i1:i2]
             head = same[:CONTEXT_LINES] if index > 0 else []
             tail = same[-CONTEXT_LINES:] if index < len(opcodes) - 1 else []
-            if len(same) > len(head) + len(tail):
+            if len(same) >= len(head) + len(tail) + MIN_SKIPPED:
                 skipped = len(same) - len(head) - len(tail)
                 lines += [("same", t) for t in head] + [("skipped", str(skipped))] + [("same", t) for t in tail]
             else:
@@ -254,5 +275,6 @@ def compare_reports(report: Report, previous: Report) -> list[SectionComparison]
         old = before.get(key, "")
         title = SECTION_TITLES.get(key, "Header")
         result.append(SectionComparison(key, section.number if section is not None else 0, title,
-                                        old != new, tuple(diff_lines(old, new)) if old != new else ()))
+                                        old != new,
+                                        tuple(display_line(*line) for line in diff_lines(old, new)) if old != new else ()))
     return result

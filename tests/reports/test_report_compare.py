@@ -44,7 +44,7 @@ def test_a_previous_report_of_a_period_with_a_gap_before_this_one(
     header = html.split('id="compare-header"')[1].split("</section>")[0]
     assert "Removed: </span>28 February 2014" in header and "Added: </span>13 May 2014" in header
     highlights = html.split('id="compare-highlights"')[1].split("</section>")[0]
-    assert f"Added: </span>        {SEED_NARRATIVE}" in highlights
+    assert f"<li class=\"diff-added depth-2\"><ins><span class=\"diff-mark\">Added: </span>{SEED_NARRATIVE}" in highlights
 
 
 def test_a_previous_report_whose_period_overlaps_or_lies_inside_this_one(client, as_chair, twg1):

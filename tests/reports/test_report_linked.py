@@ -152,7 +152,9 @@ def test_the_activity_page_of_the_calls_activity_shows_its_figures_as_of_today(
     auth.login(people["iom"].email)
     html = client.get(f"/programme/activities/{activity_by_ref('1.2 (3)').id}").get_data(as_text=True)
     section = html.split('id="call-summary-title"')[1].split("</section>")[0]
-    assert "as of 15 July 2014 (closed on 30 June 2014):</em> 1 case submitted; 1 of 2 reviews done.</p>" in section
+    assert ">Call for case studies: innovative data practices on migration</a>: closed on 30 June 2014." in section
+    assert "<dt>Cases submitted</dt><dd>1</dd>" in section and "<dd>1 of 2 assigned</dd>" in section
+    assert "<dd>0 decided, 0 accepted</dd>" in section and "As of 15 July 2014." in section
     assert 'href="/cases/egm-2014/"' in section
     other = client.get(f"/programme/activities/{activity_by_ref('1.2 (2)').id}").get_data(as_text=True)
     assert 'id="call-summary-title"' not in other
