@@ -48,11 +48,12 @@ class CallFigures:
         """The figures in one line of Markdown, as the report and the activity page show them."""
         parts = [f"{self.submitted} case{'' if self.submitted == 1 else 's'} submitted"]
         if self.reviews_assigned:
-            parts.append(f"{self.reviews_done} of {self.reviews_assigned} review{'' if self.reviews_assigned == 1 else 's'}"
-                         " done")
+            reviews = "review" if self.reviews_assigned == 1 else "reviews"
+            parts.append(f"{self.reviews_done} of {self.reviews_assigned} {reviews} done")
         if self.decided:
             parts.append(f"{self.decided} decided, {self.accepted} accepted")
-        return (f"*{markdown_escape(self.title)}, as of {format_date(self.as_of)} ({self.window}):* " + "; ".join(parts) + ".")
+        label = f"*{markdown_escape(self.title)}, as of {format_date(self.as_of)} ({self.window}):*"
+        return f"{label} " + "; ".join(parts) + "."
 
 
 def markdown_escape(text: str) -> str:
@@ -86,8 +87,8 @@ def call_figures(call: Call, as_of: dt.date) -> CallFigures:
         sa.select(sa.func.count()).select_from(decided).where(decided.c.outcome == Outcome.ACCEPT)
         .scalar_subquery().label("accepted"),
     )).one()
-    return CallFigures(call.slug, call.title, as_of, _local_date(call.opens_at), _local_date(call.closes_at), row.submitted,
-                       row.assigned, row.done, row.decided, row.accepted)
+    return CallFigures(call.slug, call.title, as_of, _local_date(call.opens_at), _local_date(call.closes_at),
+                       row.submitted, row.assigned, row.done, row.decided, row.accepted)
 
 
 def calls_of_activities(refs: Iterable[str]) -> dict[str, list[Call]]:

@@ -255,8 +255,8 @@ def period_note(report: Report, previous: Report) -> str:
     if previous.period_end >= report.period_start:
         if previous.period_start >= report.period_start and previous.period_end <= report.period_end:
             return f"Report {report.number}'s period includes all of report {previous.number}'s."
-        return (f"The periods overlap: what happened between {format_date(max(previous.period_start, report.period_start))}"
-                f" and {format_date(min(previous.period_end, report.period_end))} is in both.")
+        start, end = max(previous.period_start, report.period_start), min(previous.period_end, report.period_end)
+        return f"The periods overlap: what happened between {format_date(start)} and {format_date(end)} is in both."
     gap_start = previous.period_end + dt.timedelta(days=1)
     if gap_start < report.period_start:
         gap_end = report.period_start - dt.timedelta(days=1)
@@ -274,7 +274,6 @@ def compare_reports(report: Report, previous: Report) -> list[SectionComparison]
         new = section.markdown if section is not None else ""
         old = before.get(key, "")
         title = SECTION_TITLES.get(key, "Header")
-        result.append(SectionComparison(key, section.number if section is not None else 0, title,
-                                        old != new,
-                                        tuple(display_line(*line) for line in diff_lines(old, new)) if old != new else ()))
+        lines = tuple(display_line(*line) for line in diff_lines(old, new)) if old != new else ()
+        result.append(SectionComparison(key, section.number if section is not None else 0, title, old != new, lines))
     return result

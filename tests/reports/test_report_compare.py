@@ -34,7 +34,7 @@ def test_the_first_frozen_report_says_there_is_nothing_to_compare_it_with(client
 
 def test_a_previous_report_of_a_period_with_a_gap_before_this_one(
         client, as_chair, twg1, people, activity_by_ref, log_update):
-    first = frozen(client, as_chair, "2014-01-01", "2014-02-28")
+    frozen(client, as_chair, "2014-01-01", "2014-02-28")
     log_update(activity_by_ref("1.2 (1)"), people["chair"], dt.date(2014, 4, 30), Status.ON_TRACK, 20, SEED_NARRATIVE)
     second = frozen(client, as_chair, "2014-04-01", "2014-05-13")
     assert f'href="/reports/{second}/compare"' in client.get(f"/reports/{second}").get_data(as_text=True)
