@@ -164,3 +164,14 @@ def test_a_call_linked_to_no_activity_is_in_no_report(db, twg1, call_history):
     call_history.activity_ref = ""
     db.session.commit()
     assert "case submitted" not in highlights_of(twg1, "2014-07-31")
+
+
+def test_a_calls_title_is_literal_text_in_the_figures_line():
+    from gmgportal.cases.figures import CallFigures
+    from gmgportal.core.markdown import render_markdown
+
+    figures = CallFigures("c", "Big *data* and call_detail [records]", dt.date(2014, 6, 1), dt.date(2014, 5, 5),
+                          dt.date(2014, 6, 30), 1, 0, 0, 0, 0)
+    html = str(render_markdown(figures.sentence))
+    assert "<em>Big *data* and call_detail [records], as of 1 June 2014 (open until 30 June 2014):</em>" in html
+    assert html.endswith("1 case submitted.</p>")
