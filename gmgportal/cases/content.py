@@ -47,6 +47,7 @@ class CallSchema(BaseModel):
     title: str = Field(min_length=1, max_length=250)
     description: str = ""
     description_file: Optional[str] = None
+    activity: str = Field(default="", max_length=20)  # the programme activity the call belongs to
     opens: dt.datetime
     closes: dt.datetime
     review_due: Optional[dt.date] = None
@@ -154,7 +155,7 @@ def apply_call(schema: CallSchema, description: str) -> Call:
     if call is None:
         call = Call(slug=schema.slug)
         db.session.add(call)
-    call.title, call.description = schema.title, description
+    call.title, call.description, call.activity_ref = schema.title, description, schema.activity.strip()
     call.opens_at, call.closes_at = schema.opens_utc, schema.closes_utc
     call.review_due, call.reviewers_per_case = schema.review_due, schema.reviewers_per_case
     call.max_load, call.presentation_slots = schema.max_load, schema.presentation_slots

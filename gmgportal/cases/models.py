@@ -86,6 +86,8 @@ class Call(Auditable, TimestampMixin, db.Model):
     max_load: Mapped[int] = mapped_column(default=10)
     presentation_slots: Mapped[int] = mapped_column(default=0)
     decisions_released_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
+    # The programme activity the call belongs to ("1.2 (3)"), as the handbook names its own.
+    activity_ref: Mapped[str] = mapped_column(sa.String(20), default="")
 
     criteria: Mapped[list["Criterion"]] = relationship(
         back_populates="call", order_by="Criterion.position", cascade="all, delete-orphan")

@@ -412,3 +412,69 @@ def milestone_counts(group: WorkingGroup, as_of: dt.date) -> dict[str, int]:
                   sa.func.count().filter(sa.not_(done), Milestone.due_date >= as_of).label("not_started"))
         .where(Milestone.activity_id.in_(in_group(group)))).one()
     return {"completed": row.completed, "overdue": row.overdue, "not_started": row.not_started}
+
+
+# --- column-only reads, for reading a whole programme at once (progress reports) ---------------
+
+def activity_rows(group: WorkingGroup) -> list[sa.Row]:
+    """The group's activities in programme order as rows (id, output_id, output_code, number, title, status,
+    percent_complete): no objects, for reading a thousand at once."""
+    return list(db.session.execute(
+        sa.select(Activity.id, Activity.output_id, Output.code.label("output_code"), Activity.number,
+                  Activity.title, Activity.status, Activity.percent_complete)
+        .join(Activity.output).where(Output.group_id == group.id)
+        .order_by(Output.position, Output.code, Activity.number)))
+
+
+def activity_ref(output_code: str, number: int) -> str:
+    """"1.2 (1)", as `Activity.ref` writes it, from the columns."""
+    return f"{output_code} ({number})"
+
+
+def statuses_as_of(group: WorkingGroup, rows: Iterable, as_of: dt.date) -> dict[int, tuple[Status, int]]:
+    """(status, percent complete) as of `as_of` of each of the group's activities (`rows`: id, status,
+    percent_complete), by the rule of `activity_states`, in one column-only query: each activity's first
+    update in the order "dated by `as_of`, newest" tells both its latest update by then and, when it is
+    dated later, that the activity has updates but none yet."""
+    by_then = ProgressUpdate.as_of <= as_of
+    ranked = (sa.select(ProgressUpdate.activity_id, ProgressUpdate.status, ProgressUpdate.percent_complete,
+                        by_then.label("by_then"),
+                        sa.func.row_number().over(partition_by=ProgressUpdate.activity_id,
+                                                  order_by=(sa.case((by_then, 0), else_=1), ProgressUpdate.as_of.desc(),
+                                                            ProgressUpdate.id.desc())).label("rank"))
+              .where(ProgressUpdate.activity_id.in_(in_group(group))).subquery())
+    first = {r.activity_id: (r.status, r.percent_complete) if r.by_then else (Status.NOT_STARTED, 0)
+             for r in db.session.execute(sa.select(ranked.c.activity_id, ranked.c.status, ranked.c.percent_complete,
+                                                   ranked.c.by_then).where(ranked.c.rank == 1))}
+    return {r.id: first.get(r.id, (r.status, r.percent_complete)) for r in rows}
+
+
+def narratives_in_period(group: WorkingGroup, period: Period) -> dict[int, list[str]]:
+    """Each of the group's activities' non-empty narratives dated in `period`, oldest first, in one query."""
+    result: dict[int, list[str]] = {}
+    rows = db.session.execute(
+        sa.select(ProgressUpdate.activity_id, ProgressUpdate.narrative)
+        .where(ProgressUpdate.activity_id.in_(in_group(group)),
+               ProgressUpdate.as_of.between(period.start, period.end), ProgressUpdate.narrative != "")
+        .order_by(ProgressUpdate.as_of, ProgressUpdate.id))
+    for activity_id, narrative in rows:
+        if narrative.strip():
+            result.setdefault(activity_id, []).append(narrative)
+    return result
+
+
+def open_milestone_rows(group: WorkingGroup, as_of: dt.date) -> list[sa.Row]:
+    """The group's milestones not done as of `as_of`, by due date, as rows (title, due_date, output_code,
+    number): the overdue ones are those due before `as_of`."""
+    return list(db.session.execute(
+        sa.select(Milestone.title, Milestone.due_date, Output.code.label("output_code"), Activity.number)
+        .join(Milestone.activity).join(Activity.output)
+        .where(Output.group_id == group.id, milestone_open(as_of))
+        .order_by(Milestone.due_date, Milestone.id)))
+
+
+def theme_rows(group: WorkingGroup) -> list[sa.Row]:
+    """(activity_id, theme_id) of the group's activities' cross-cutting themes."""
+    return list(db.session.execute(
+        sa.select(activity_theme.c.activity_id, activity_theme.c.theme_id)
+        .where(activity_theme.c.activity_id.in_(in_group(group)))))

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 
 from gmgportal.auth.models import Agency, AgencyKind
 from gmgportal.core.formatting import format_date
-from gmgportal.extensions import db
 from gmgportal.programme import queries
-from gmgportal.programme.models import Finding, FindingKind, Milestone, Status, WorkingGroup
+from gmgportal.programme.models import Finding, FindingKind, Status, WorkingGroup
 from gmgportal.programme.queries import Period
+from gmgportal.reports.linked import linked_figures
 
 REPORT_TITLE = "Progress Report"
 NOTED_KINDS = (FindingKind.KEY_FINDING, FindingKind.LESSON_LEARNED, FindingKind.RISK, FindingKind.DEPENDENCY)
@@ -61,6 +61,7 @@ class ActivityLine:
     status: Status
     percent_complete: int
     narratives: tuple[str, ...]
+    linked: tuple[str, ...] = ()  # figures of the handbook or call that belongs to the activity, as of the date
 
 
 @dataclass(frozen=True)
@@ -191,52 +192,60 @@ def _person(name: str, agency: Agency | None) -> str:
 # --- reading the data -------------------------------------------------------------
 
 def assemble_report(group: WorkingGroup, period: Period) -> ReportDraft:
-    """The group's report for `period`, from the data as of `period.end` (nothing dated later)."""
+    """The group's report for `period`, from the data as of `period.end` (nothing dated later).
+
+    Activities, updates and milestones are read as columns, one query per kind, whatever the size of
+    the programme (a thousand activities, tens of thousands of updates)."""
     as_of = period.end
-    activities = list(db.session.scalars(queries.activity_query(group)))
-    states = queries.activity_states(activities, as_of)
-    updates = queries.updates_in_period([a.id for a in activities], period)
+    activities = queries.activity_rows(group)
+    states = queries.statuses_as_of(group, activities, as_of)
+    narratives = queries.narratives_in_period(group, period)
     found = [f for f in queries.list_findings(group) if f.noted_on <= as_of]
     in_period = sorted((f for f in found if f.noted_on >= period.start), key=lambda f: (f.noted_on, f.id))
     agencies = queries.group_agencies(group)
+    milestones = [MilestoneLine(m.title, m.due_date, queries.activity_ref(m.output_code, m.number), m.due_date < as_of)
+                  for m in queries.open_milestone_rows(group, as_of)]
     draft = ReportDraft(
         group_name=group.name, group_slug=group.slug, period=period,
         chair=_person(group.chair_person, group.chair_agency),
         co_chair=_person(group.co_chair_person, group.co_chair_agency),
         objectives=tuple(o.text for o in queries.list_objectives(group)),
-        outputs=_outputs(group, activities, states, updates),
+        outputs=_outputs(group, activities, states, narratives, linked_figures(activities, as_of)),
         findings=tuple(_finding(f) for f in in_period if f.kind in NOTED_KINDS),
-        overdue=tuple(_milestone(m, as_of) for m in queries.overdue_milestones(group, as_of)),
+        overdue=tuple(m for m in milestones if m.overdue),
         silent_agencies=tuple(a.code for a in queries.silent_agencies(group, period)),
         outcomes=tuple(f.text for f in sorted(found, key=lambda f: (f.noted_on, f.id))
                        if f.kind == FindingKind.OUTCOME),
-        synergies=_synergies(activities, in_period),
+        synergies=_synergies(group, activities, in_period),
         members=tuple(a.code for a in agencies if a.kind == AgencyKind.MEMBER),
         collaborators=tuple(a.code for a in agencies if a.kind == AgencyKind.COLLABORATOR),
         others=tuple(a.code for a in agencies if a.kind == AgencyKind.OTHER),
-        next_steps=tuple(_milestone(m, as_of) for m in queries.open_milestones(group, as_of)),
+        next_steps=tuple(milestones),
         figures=_figures(group, states, as_of),
     )
     return _with_sections(draft)
 
 
-def _outputs(group, activities, states, updates) -> tuple[OutputLine, ...]:
+def _outputs(group, activities, states, narratives, linked) -> tuple[OutputLine, ...]:
     by_output: dict[int, list] = {}
     for activity in activities:
         by_output.setdefault(activity.output_id, []).append(activity)
     lines = []
     for output in queries.list_outputs(group):
-        lines.append(OutputLine(output.code, output.title, tuple(
-            ActivityLine(a.ref, a.number, a.title, states[a.id].status, states[a.id].percent_complete,
-                         tuple(u.narrative for u in updates.get(a.id, []) if u.narrative.strip()))
-            for a in by_output.get(output.id, []))))
+        items = []
+        for a in by_output.get(output.id, []):
+            ref = queries.activity_ref(a.output_code, a.number)
+            status, percent = states[a.id]
+            items.append(ActivityLine(ref, a.number, a.title, status, percent, tuple(narratives.get(a.id, ())),
+                                      linked.get(ref, ())))
+        lines.append(OutputLine(output.code, output.title, tuple(items)))
     return tuple(lines)
 
 
 def _figures(group: WorkingGroup, states, as_of: dt.date) -> Figures:
     counts = {status: 0 for status in Status}
-    for state in states.values():
-        counts[state.status] += 1
+    for status, _ in states.values():
+        counts[status] += 1
     milestones = queries.milestone_counts(group, as_of)
     return Figures(as_of, tuple((s.value, s.label, n) for s, n in counts.items()),
                    tuple((key, label, milestones[key]) for key, label in MILESTONE_STATES))
@@ -247,24 +256,21 @@ def _finding(finding: Finding) -> FindingLine:
     return FindingLine(finding.kind, finding.text, finding.noted_on, ref)
 
 
-def _milestone(milestone: Milestone, as_of: dt.date) -> MilestoneLine:
-    return MilestoneLine(milestone.title, milestone.due_date, milestone.activity.ref, milestone.is_overdue(as_of))
-
-
-def _synergies(activities, findings: list[Finding]) -> tuple[ThemeLine, ...]:
+def _synergies(group: WorkingGroup, activities, findings: list[Finding]) -> tuple[ThemeLine, ...]:
     """Per cross-cutting theme (in the themes' order): the activities and the period's findings tagged with it."""
-    themes, refs, texts = {}, {}, {}
-    for activity in activities:
-        for theme in activity.themes:
-            themes[theme.id] = theme
-            refs.setdefault(theme.id, []).append(activity.ref)
+    themes = {t.id: t for t in queries.list_themes()}
+    ref_of = {a.id: queries.activity_ref(a.output_code, a.number) for a in activities}
+    order = {a.id: i for i, a in enumerate(activities)}
+    refs: dict[int, list[str]] = {}
+    for activity_id, theme_id in sorted(queries.theme_rows(group), key=lambda r: (order[r.activity_id], r.theme_id)):
+        refs.setdefault(theme_id, []).append(ref_of[activity_id])
+    texts: dict[int, list[str]] = {}
     for finding in findings:
-        if finding.theme is not None:
-            themes[finding.theme.id] = finding.theme
-            texts.setdefault(finding.theme.id, []).append(finding.text)
-    ordered = sorted(themes.values(), key=lambda t: (t.position, t.name))
+        if finding.theme_id is not None:
+            texts.setdefault(finding.theme_id, []).append(finding.text)
+    used = sorted((themes[i] for i in set(refs) | set(texts)), key=lambda t: (t.position, t.name))
     return tuple(ThemeLine(t.name, t.description, tuple(refs.get(t.id, [])), tuple(texts.get(t.id, [])))
-                 for t in ordered)
+                 for t in used)
 
 
 # --- the sections' Markdown ---------------------------------------------------------
@@ -295,6 +301,8 @@ def _activity_md(activity: ActivityLine) -> str:
     if activity.percent_complete and activity.status not in (Status.NOT_STARTED, Status.COMPLETED):
         status += f", {activity.percent_complete} % complete"
     lines = [f"    - ({activity.number}) {sentence(activity.title)} *Status: {status}.*"]
+    for figures in activity.linked:
+        lines += ["", indent(figures, 8)]
     for narrative in activity.narratives:
         lines += ["", indent(narrative, 8)]
     return "\n".join(lines)

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
@@ -34,8 +35,9 @@ MAX_PERIOD_DAYS = 3 * 366
 def get_report(report_id: int) -> Optional[Report]:
     return db.session.scalar(
         sa.select(Report).where(Report.id == report_id)
-        .options(joinedload(Report.group), joinedload(Report.frozen_by), selectinload(Report.edits),
-                 selectinload(Report.snapshot)))
+        .options(joinedload(Report.group).joinedload(WorkingGroup.chair_agency),
+                 joinedload(Report.group).joinedload(WorkingGroup.co_chair_agency), joinedload(Report.frozen_by),
+                 selectinload(Report.edits).joinedload(SectionEdit.edited_by), selectinload(Report.snapshot)))
 
 
 def list_reports(user: Any) -> list[Report]:
@@ -194,13 +196,73 @@ def publish_report(report: Report, public: bool) -> Report:
 
 # --- comparing -------------------------------------------------------------------------
 
+class DiffLine(NamedTuple):
+    """A line as the compare page shows it: its nesting depth in the section's lists, and its words
+    without the Markdown marks (a bullet reads "•")."""
+
+    kind: str  # "same" | "added" | "removed" | "skipped" (text: how many unchanged lines are left out)
+    text: str
+    depth: int = 0
+
+
 @dataclass(frozen=True)
 class SectionComparison:
     key: str
     number: int
     title: str
     changed: bool
-    lines: tuple[tuple[str, str], ...]  # ("same" | "added" | "removed", text)
+    lines: tuple[DiffLine, ...]
+
+
+CONTEXT_LINES = 2  # unchanged lines shown around each change; longer runs are counted, not shown
+MIN_SKIPPED = 3  # fewer unchanged lines than this are shown rather than counted
+EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1|(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])")
+
+
+def display_line(kind: str, text: str) -> DiffLine:
+    if kind == "skipped":
+        return DiffLine(kind, text)
+    body = text.lstrip(" ")
+    depth = min((len(text) - len(body)) // 4, 3)
+    if body.startswith(("- ", "* ")):
+        body = "• " + body[2:]
+    return DiffLine(kind, EMPHASIS.sub(lambda m: m.group(2) or m.group(3), body), depth)
+
+
+def diff_lines(old: str, new: str) -> list[tuple[str, str]]:
+    """What changed from `old` to `new`, line by line, with CONTEXT_LINES of unchanged text around each
+    change. Line-level matching only (no character-level search), so a long section compares quickly."""
+    before, after = old.splitlines(), new.splitlines()
+    lines: list[tuple[str, str]] = []
+    opcodes = difflib.SequenceMatcher(None, before, after).get_opcodes()
+    for index, (tag, i1, i2, j1, j2) in enumerate(opcodes):
+        if tag == "equal":
+            same = before[i1:i2]
+            head = same[:CONTEXT_LINES] if index > 0 else []
+            tail = same[-CONTEXT_LINES:] if index < len(opcodes) - 1 else []
+            if len(same) >= len(head) + len(tail) + MIN_SKIPPED:
+                skipped = len(same) - len(head) - len(tail)
+                lines += [("same", t) for t in head] + [("skipped", str(skipped))] + [("same", t) for t in tail]
+            else:
+                lines += [("same", t) for t in same]
+            continue
+        lines += [("removed", t) for t in before[i1:i2]] + [("added", t) for t in after[j1:j2]]
+    return lines
+
+
+def period_note(report: Report, previous: Report) -> str:
+    """When the two reports' periods do not follow each other, say how they lie."""
+    if previous.period_end >= report.period_start:
+        if previous.period_start >= report.period_start and previous.period_end <= report.period_end:
+            return f"Report {report.number}'s period includes all of report {previous.number}'s."
+        start, end = max(previous.period_start, report.period_start), min(previous.period_end, report.period_end)
+        return f"The periods overlap: what happened between {format_date(start)} and {format_date(end)} is in both."
+    gap_start = previous.period_end + dt.timedelta(days=1)
+    if gap_start < report.period_start:
+        gap_end = report.period_start - dt.timedelta(days=1)
+        return (f"Neither report covers {format_date(gap_start)} to {format_date(gap_end)}: "
+                f"what happened then is in no frozen report.")
+    return ""
 
 
 def compare_reports(report: Report, previous: Report) -> list[SectionComparison]:
@@ -211,13 +273,7 @@ def compare_reports(report: Report, previous: Report) -> list[SectionComparison]
         section = next((s for s in report.snapshot if s.section_key == key), None)
         new = section.markdown if section is not None else ""
         old = before.get(key, "")
-        lines = []
-        for line in difflib.ndiff(old.splitlines(), new.splitlines()):
-            mark, text = line[:2], line[2:]
-            if mark in ("+ ", "- ", "  "):
-                lines.append(({"+ ": "added", "- ": "removed", "  ": "same"}[mark], text))
         title = SECTION_TITLES.get(key, "Header")
-        result.append(SectionComparison(key, section.number if section is not None else 0, title,
-                                        old != new, tuple(lines)))
+        lines = tuple(display_line(*line) for line in diff_lines(old, new)) if old != new else ()
+        result.append(SectionComparison(key, section.number if section is not None else 0, title, old != new, lines))
     return result
-

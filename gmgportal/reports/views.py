@@ -19,6 +19,7 @@ from gmgportal.programme.queries import Period
 from gmgportal.reports import services
 from gmgportal.reports.assemble import SECTION_TITLES
 from gmgportal.reports.exports import EXPORT_TASK, FORMATS, file_stem
+from gmgportal.reports.markup import section_markup
 from gmgportal.reports.forms import DATE_HINT, MARKDOWN_HINT, GenerateForm, PublishForm, SectionForm
 from gmgportal.reports.models import Report, can_manage_reports
 from gmgportal.reports.charts import chart, chart_description, chart_title
@@ -101,8 +102,8 @@ def show(report_id: int):
                            picture=Markup('<img src="{}" alt="{}" class="chart">').format(
                                url_for("reports.chart_svg", report_id=report.id), chart_description(figures))
                            if figures else None,
-                           sections=[(s, render_markdown(s.body)) for s in content.sections],
-                           header=render_markdown(content.document.header),
+                           sections=[(s, section_markup(s.body)) for s in content.sections],
+                           header=section_markup(content.document.header),
                            confirm=ConfirmForm(), publish_form=PublishForm(obj=report))
 
 
@@ -171,6 +172,7 @@ def compare(report_id: int):
         abort_with(404, f"{report.name} is the group's first frozen report: there is nothing to compare it with.")
     previous = services.get_report(previous.id)
     return render_template("reports/compare.html", report=report, previous=previous,
+                           period_note=services.period_note(report, previous),
                            comparison=services.compare_reports(report, previous))
 
 

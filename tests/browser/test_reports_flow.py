@@ -120,3 +120,61 @@ def test_chair_generates_edits_freezes_exports_and_publishes_and_a_member_reads_
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0
     screenshot(page, "reports-13-member-phone")
+
+
+@pytest.fixture
+def call_data(reports_data, db, make_user):
+    """Two cases submitted to the call for case studies (activity 1.2 (3)) and a review assigned."""
+    import sqlalchemy as sa
+
+    from gmgportal.cases import services as cases
+    from gmgportal.cases.models import Call
+
+    call = db.session.scalar(sa.select(Call))
+    made = []
+    for title in ("Mobile phone records for migration flows", "Registers linked to the census"):
+        submitter = make_user(agency="ILO")
+        case = cases.create_submission(call, submitter, cases.SubmissionData(
+            title=title, organisation="Statistics office", countries=["SEN"], data_kinds=["censuses"],
+            summary="Summary.", method="Method.", innovation="New.", replication="Anywhere.", gender="By sex.",
+            contact_email=submitter.email, coauthors=[]))
+        cases.submit_case(case)
+        made.append(case)
+    cases.assign_reviewer(made[0], make_user(roles=(Role.REVIEWER,), agency="IOM"))
+    db.session.commit()
+
+
+def test_chair_compares_two_frozen_reports_and_reads_the_calls_figures(
+        call_data, live_server, page, login_as, check_a11y, screenshot):
+    """Two consecutive frozen reports compared section by section; the call's figures in the draft's
+    highlights and on the page of activity 1.2 (3)."""
+    login_as(page, live_server, "chair@example.org")
+    for start, end in (("2014-01-01", "2014-03-31"), ("2014-04-01", "2014-05-13")):
+        page.goto(f"{live_server.url}/reports/new")
+        page.get_by_label(re.compile("^From")).fill(start)
+        page.get_by_label(re.compile("^To")).fill(end)
+        page.get_by_role("button", name="Generate the draft").click()
+        if end == "2014-05-13":
+            visit(page, check_a11y, screenshot, "reports-20-draft-with-figures", "Draft TWG1 progress report, 13 May 2014")
+            highlights = page.locator("#section-highlights")
+            expect(highlights).to_contain_text("as of 13 May 2014 (open until 30 June 2014): 2 cases submitted; "
+                                               "0 of 1 review done.")
+            expect(highlights).to_contain_text("Handbook, as of 13 May 2014: 9 chapters, all not started")
+        page.get_by_role("link", name="Freeze the report…").click()
+        page.get_by_role("button", name="Freeze the report").click()
+    page.get_by_role("link", name="Compare with report 1").click()
+    visit(page, check_a11y, screenshot, "reports-21-compare", "TWG1 progress report 2 compared with report 1")
+    expect(page.locator("#compare-highlights")).to_contain_text("Changed")
+    expect(page.locator(".compare-section").filter(has=page.locator("#compare-highlights"))
+           .locator(".diff-added").filter(has_text=NARRATIVE)).to_have_count(1)
+    page.set_viewport_size({"width": 360, "height": 740})
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0
+    screenshot(page, "reports-22-compare-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    page.goto(f"{live_server.url}/programme/twg1")
+    page.get_by_role("link", name=re.compile(r"^1\.2 \(3\)")).first.click()
+    visit(page, check_a11y, screenshot, "reports-23-activity-call-figures", "Activity 1.2 (3)")
+    expect(page.locator(".call-summary dd").first).to_have_text("2")
+    expect(page.locator(".call-summary")).to_contain_text("0 of 1 assigned")

@@ -1,0 +1,177 @@
+"""Section 2 draws on the handbook (activity 1.2 (1)) and the call for case studies (1.2 (3)) as of the
+report's end date, found through their link to an activity; the activity page shows the call's figures."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from gmgportal.cases import services as cases
+from gmgportal.cases.figures import call_figures
+from gmgportal.cases.models import Call, Outcome
+from gmgportal.core.permissions import Role
+from gmgportal.handbook import services as handbook_services
+from gmgportal.handbook.models import Chapter, ChapterStatus, Handbook
+from gmgportal.programme.queries import Period
+from gmgportal.reports.assemble import assemble_report
+from gmgportal.reports.linked import handbook_figures
+
+
+def highlights_of(group, end: str, start: str = "2014-01-01") -> str:
+    return assemble_report(group, Period(dt.date.fromisoformat(start), dt.date.fromisoformat(end))) \
+        .section("highlights").body
+
+
+def activity_block(body: str, number: int) -> str:
+    """The lines of activity (`number`) of output 1.2 in the highlights' Markdown."""
+    block = body.split("- **Output 1.2:**")[1].split("- **Output 1.3:**")[0]
+    return block.split(f"    - ({number}) ")[1].split("    - (")[0]
+
+
+@pytest.fixture
+def writer(make_user, twg1, db):
+    """A focal point of the agency leading the handbook's first chapter."""
+    chapter = db.session.scalar(sa.select(Chapter).order_by(Chapter.number))
+    return make_user("writer@example.org", roles=(Role.FOCAL_POINT,), agency=chapter.lead_agency.code), chapter
+
+
+@pytest.fixture
+def handbook_history(db, writer, people, frozen_clock):
+    """Chapter 1: a first version (so drafting) on 10 May 2014, a second version and submitted on 20 June."""
+    user, chapter = writer
+    frozen_clock.freeze("2014-05-10")
+    handbook_services.save_chapter_version(chapter, user, "One two three four five.")  # starts drafting
+    db.session.commit()
+    frozen_clock.freeze("2014-06-20")
+    handbook_services.save_chapter_version(chapter, user, "One two three four five six seven eight.", based_on=1)
+    handbook_services.move_chapter(chapter, user, ChapterStatus.SUBMITTED)
+    db.session.commit()
+    return chapter
+
+
+def test_handbook_figures_follow_its_history_as_of_the_end_date(db, twg1, handbook_history):
+    handbook = db.session.scalar(sa.select(Handbook))
+    total = len(handbook.chapters)
+    before = handbook_figures([handbook], dt.date(2014, 5, 9))[handbook.id]
+    assert (before.versions, before.words, before.by_status) == (0, 0, ((ChapterStatus.NOT_STARTED, total),))
+    may = handbook_figures([handbook], dt.date(2014, 5, 13))[handbook.id]
+    assert may.by_status == ((ChapterStatus.NOT_STARTED, total - 1), (ChapterStatus.DRAFTING, 1))
+    assert (may.versions, may.words, may.submitted_or_accepted) == (1, 5, 0)
+    june = handbook_figures([handbook], dt.date(2014, 6, 30))[handbook.id]
+    assert june.by_status == ((ChapterStatus.NOT_STARTED, total - 1), (ChapterStatus.SUBMITTED, 1))
+    assert (june.versions, june.words, june.submitted_or_accepted, june.overdue) == (2, 8, 1, 0)
+    # After the draft's due date (31 August) every chapter due then and not submitted is overdue.
+    due_in_august = sum(1 for c in handbook.chapters if c.due_date and c.due_date < dt.date(2014, 9, 30))
+    assert handbook_figures([handbook], dt.date(2014, 9, 30))[handbook.id].overdue == due_in_august - 1
+
+
+def test_highlights_carry_the_handbooks_figures_of_the_period_and_not_later_ones(twg1, handbook_history):
+    may = activity_block(highlights_of(twg1, "2014-05-13"), 1)
+    assert "*Handbook, as of 13 May 2014:*" in may
+    assert "1 drafting" in may and "1 version saved, 5 of" in may and "0 of 9 submitted or accepted" in may
+    assert "submitted or accepted" in may and "1 submitted" not in may
+    june = activity_block(highlights_of(twg1, "2014-06-30", start="2014-05-14"), 1)
+    assert "*Handbook, as of 30 June 2014:*" in june
+    assert "1 submitted" in june and "2 versions saved, 8 of" in june and "1 of 9 submitted or accepted" in june
+    # Only the activity the handbook belongs to carries it.
+    body = highlights_of(twg1, "2014-06-30")
+    assert body.count("*Handbook, as of") == 1 and "*Handbook" not in activity_block(body, 2)
+
+
+@pytest.fixture
+def call_history(db, twg1, people, make_user, frozen_clock):
+    """Two cases submitted on 2 June 2014; one review done on 10 July, another left in draft; one case
+    accepted on 20 July, the other withdrawn."""
+    call = db.session.scalar(sa.select(Call))
+    frozen_clock.freeze("2014-06-02")
+    made = []
+    for title in ("Mobile phone records", "Border crossings from satellite images"):
+        submitter = make_user(roles=(Role.FOCAL_POINT,), agency="ILO")
+        case = cases.create_submission(call, submitter, cases.SubmissionData(
+            title=title, organisation="Statistics office", countries=["SEN"], data_kinds=["mobile_phone_records"],
+            summary="Summary.", method="Method.", innovation="New.", replication="Anywhere.", gender="By sex.",
+            contact_email=submitter.email, coauthors=[]))
+        cases.submit_case(case)
+        made.append(case)
+    db.session.commit()
+    frozen_clock.freeze("2014-07-01")
+    reviewers = [make_user(roles=(Role.REVIEWER,), agency=code) for code in ("IOM", "UNICEF")]
+    assignments = [cases.assign_reviewer(made[0], r) for r in reviewers]
+    db.session.commit()
+    frozen_clock.freeze("2014-07-10")
+    scores = {c.id: c.max_score for c in call.criteria}
+    cases.save_review(assignments[0], cases.ReviewData(scores, recommendation="accept"), submit=True)
+    cases.save_review(assignments[1], cases.ReviewData(scores))
+    db.session.commit()
+    frozen_clock.freeze("2014-07-20")
+    cases.decide_case(made[0], Outcome.ACCEPT, "Welcome.", people["chair"])
+    cases.withdraw_case(made[1])
+    db.session.commit()
+    return call
+
+
+def test_call_figures_count_only_what_was_done_by_the_end_of_the_day(db, call_history):
+    figures = lambda day: call_figures(call_history, dt.date.fromisoformat(day))  # noqa: E731
+    counts = lambda f: (f.submitted, f.reviews_assigned, f.reviews_done, f.decided, f.accepted)  # noqa: E731
+    assert counts(figures("2014-06-01")) == (0, 0, 0, 0, 0)
+    # The withdrawn case has no date of withdrawal: it is left out of every date's figures.
+    assert counts(figures("2014-06-02")) == (1, 0, 0, 0, 0)
+    assert counts(figures("2014-07-09")) == (1, 2, 0, 0, 0)
+    assert counts(figures("2014-07-10")) == (1, 2, 1, 0, 0)
+    assert counts(figures("2014-07-31")) == (1, 2, 1, 1, 1)
+    assert figures("2014-05-01").window == "opens on 5 May 2014"
+    assert figures("2014-06-30").window == "open until 30 June 2014"
+    assert figures("2014-07-31").window == "closed on 30 June 2014"
+
+
+def test_highlights_carry_the_calls_figures_of_the_period_and_not_later_ones(twg1, call_history):
+    may = activity_block(highlights_of(twg1, "2014-05-31"), 3)
+    assert "as of 31 May 2014 (open until 30 June 2014):* 0 cases submitted." in may
+    july = activity_block(highlights_of(twg1, "2014-07-31", start="2014-06-01"), 3)
+    assert "as of 31 July 2014 (closed on 30 June 2014):* 1 case submitted; 1 of 2 reviews done; " \
+           "1 decided, 1 accepted." in july
+    body = highlights_of(twg1, "2014-07-31")
+    assert body.count("cases submitted") + body.count("case submitted") == 1  # only on 1.2 (3)
+
+
+def test_a_frozen_report_keeps_the_figures_of_its_date(client, auth, people, twg1, call_history, frozen_clock):
+    from tests.reports.conftest import freeze, generate, report_id
+
+    frozen_clock.freeze("2014-08-01")
+    auth.login(people["chair"].email)
+    rid = report_id(generate(client, auth, start="2014-01-01", end="2014-06-30"))
+    freeze(client, auth, rid)
+    html = client.get(f"/reports/{rid}").get_data(as_text=True)
+    assert "as of 30 June 2014 (open until 30 June 2014):</em> 1 case submitted.</p>" in html
+
+
+def test_the_activity_page_of_the_calls_activity_shows_its_figures_as_of_today(
+        client, auth, people, activity_by_ref, call_history, frozen_clock):
+    frozen_clock.freeze("2014-07-15")
+    auth.login(people["iom"].email)
+    html = client.get(f"/programme/activities/{activity_by_ref('1.2 (3)').id}").get_data(as_text=True)
+    section = html.split('id="call-summary-title"')[1].split("</section>")[0]
+    assert ">Call for case studies: innovative data practices on migration</a>: closed on 30 June 2014." in section
+    assert "<dt>Cases submitted</dt><dd>1</dd>" in section and "<dd>1 of 2 assigned</dd>" in section
+    assert "<dd>0 decided, 0 accepted</dd>" in section and "As of 15 July 2014." in section
+    assert 'href="/cases/egm-2014/"' in section
+    other = client.get(f"/programme/activities/{activity_by_ref('1.2 (2)').id}").get_data(as_text=True)
+    assert 'id="call-summary-title"' not in other
+
+
+def test_a_call_linked_to_no_activity_is_in_no_report(db, twg1, call_history):
+    call_history.activity_ref = ""
+    db.session.commit()
+    assert "case submitted" not in highlights_of(twg1, "2014-07-31")
+
+
+def test_a_calls_title_is_literal_text_in_the_figures_line():
+    from gmgportal.cases.figures import CallFigures
+    from gmgportal.core.markdown import render_markdown
+
+    figures = CallFigures("c", "Big *data* and call_detail [records]", dt.date(2014, 6, 1), dt.date(2014, 5, 5),
+                          dt.date(2014, 6, 30), 1, 0, 0, 0, 0)
+    html = str(render_markdown(figures.sentence))
+    assert "<em>Big *data* and call_detail [records], as of 1 June 2014 (open until 30 June 2014):</em>" in html
+    assert html.endswith("1 case submitted.</p>")
