@@ -5,7 +5,7 @@ from wtforms import BooleanField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from gmgportal.core.forms import PortalForm
-from gmgportal.programme.forms import DATE_HINT, MARKDOWN_HINT, PortalDateField  # noqa: F401 (hints for pages)
+from gmgportal.programme.forms import PortalDateField
 
 MAX_SECTION_CHARS = 50_000
 

@@ -20,7 +20,8 @@ from gmgportal.reports import services
 from gmgportal.reports.assemble import SECTION_TITLES
 from gmgportal.reports.exports import EXPORT_TASK, FORMATS, file_stem
 from gmgportal.reports.markup import section_markup
-from gmgportal.reports.forms import DATE_HINT, MARKDOWN_HINT, GenerateForm, PublishForm, SectionForm
+from gmgportal.programme.forms import DATE_HINT, MARKDOWN_HINT
+from gmgportal.reports.forms import GenerateForm, PublishForm, SectionForm
 from gmgportal.reports.models import Report, can_manage_reports
 from gmgportal.reports.charts import chart, chart_description, chart_title
 from gmgportal.reports.render import FIGURES_SECTION, report_html, report_markdown

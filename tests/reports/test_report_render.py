@@ -1,7 +1,6 @@
 """Markdown and HTML of a report come from the same Markdown, through the portal's sanitiser."""
 from __future__ import annotations
 
-import datetime as dt
 
 import pytest
 
