@@ -83,7 +83,7 @@ def _render(text: str, images: Optional[ImageRule]) -> Markup:
     )
     if images is not None:
         clean = _IMG.sub(_own_image, clean)
-    return Markup(clean)
+    return Markup(clean.rstrip())
 
 
 def _own_image(match: re.Match) -> str:
