@@ -5,7 +5,7 @@ version with the unaccepted ones marked as drafts), reports "Chapter 7 of 20",
 and returns the writes (the edition, its chapters' web pages and its three
 files), which the job runner applies in its one final transaction.
 
-- HTML: Python-Markdown with footnotes, sanitised by nh3 like every page of the
+- HTML: the portal's Markdown (cmark-gfm) with footnotes, sanitised by nh3 like every page of the
   portal (plus footnote anchors and our own images), one self-contained file.
 - DOCX and PDF: `core.documents` from the chapters' Markdown (raw HTML removed):
   Word heading styles, a table-of-contents field, Word footnotes and tables,
@@ -22,7 +22,6 @@ import tempfile
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-import markdown as md
 import nh3
 import sqlalchemy as sa
 from markupsafe import escape
@@ -34,16 +33,16 @@ from gmgportal.core.attachments import FILE_KINDS, StoredFile, storage_path
 from gmgportal.core.audit import record_event
 from gmgportal.core.documents import DocumentFailed, escape_markdown, markdown_to_docx, markdown_to_pdf, strip_html
 from gmgportal.core.formatting import format_date
-from gmgportal.core.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, ALLOWED_URL_SCHEMES, render_markdown
+from gmgportal.core.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, ALLOWED_URL_SCHEMES, markdown_html, render_markdown
 from gmgportal.extensions import db
 from gmgportal.handbook.models import (Chapter, ChapterImage, ChapterStatus, ChapterVersion, Edition, EditionChapter,
                                        EditionMode, Handbook, can_compile)
 from gmgportal.jobs import JobFailed, Progress, register_task
 
 KIND = "handbook_compile"
-EXTENSIONS = ["tables", "fenced_code", "sane_lists", "footnotes"]
-COMPILE_TAGS = ALLOWED_TAGS | {"div", "img", "sup", "hr", "ol", "li"}
-COMPILE_ATTRIBUTES = {**ALLOWED_ATTRIBUTES, "a": {"href", "title", "class"}, "sup": {"id"}, "li": {"id"},
+COMPILE_TAGS = ALLOWED_TAGS | {"div", "img", "sup", "hr", "ol", "li", "section"}
+COMPILE_ATTRIBUTES = {**ALLOWED_ATTRIBUTES, "a": {"href", "title", "class", "id"}, "sup": {"id", "class"},
+                      "li": {"id"}, "section": {"class"},
                       "div": {"class"}, "img": {"src", "alt"}}
 _FOOTNOTE = re.compile(r"\[\^([^\]\s]+)\]")
 _IMAGE_SRC = re.compile(r'src="/handbook/images/(\d+)"')
@@ -106,7 +105,7 @@ def _own_footnotes(text: str, number: int) -> str:
 
 def chapter_html(text: str, number: int, images: dict[int, tuple[str, bytes]]) -> str:
     """A chapter's Markdown as sanitised HTML (scripts, raw HTML removed); only our own images kept."""
-    html = md.markdown(_own_footnotes(text, number), extensions=EXTENSIONS, output_format="html")
+    html = markdown_html(_own_footnotes(text, number), footnotes=True)
     clean = nh3.clean(html, tags=COMPILE_TAGS, attributes=COMPILE_ATTRIBUTES, url_schemes=ALLOWED_URL_SCHEMES,
                       link_rel=None, strip_comments=True)
     return re.sub(r"<img\b[^>]*>", lambda m: m.group(0) if _our_image(m.group(0), images) else "", clean)
@@ -139,7 +138,7 @@ h1.chapter-title { font-size: 18pt; }
 table { border-collapse: collapse; margin: 0.75rem 0; } th, td { border: 1px solid #8a949e; padding: 0.2rem 0.5rem; }
 img { max-width: 100%; }
 .toc ul { list-style: none; padding: 0; } .toc li { margin-bottom: 0.4rem; }
-.footnote { font-size: 9pt; }
+.footnotes { font-size: 9pt; }
 """
 
 

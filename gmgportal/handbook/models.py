@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Any, Collection, Optional
 
 import sqlalchemy as sa
+from markupsafe import Markup
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gmgportal.auth.models import Agency, User
@@ -351,6 +352,7 @@ def count_words(text: str) -> int:
 
 _FOOTNOTE_REF = re.compile(r"\[\^([\w-]{1,20})\](?!:)")
 _FOOTNOTE_DEF = re.compile(r"^\[\^([\w-]{1,20})\]:[ \t]*", re.MULTILINE)
+_FOOTNOTE_MARK = re.compile("\ue000([\\w-]{1,20})\ue001")
 
 
 _OWN_IMAGE = re.compile(r"/handbook/images/(\d+)")
@@ -376,10 +378,14 @@ def chapter_markdown(text: str | None, image_ids: Optional[Collection[int]] = No
 def _render_chapter(text: str, image_ids: Optional[frozenset[int]]):
     from gmgportal.core.markdown import render_markdown
 
-    text = _FOOTNOTE_DEF.sub(lambda m: f"<sup>{m.group(1)}</sup> ", text or "")
+    # Footnote marks pass the renderer as private-use placeholders (raw HTML is never markup) and
+    # become <sup> after it; a label is word characters only, so it needs no escaping.
+    text = _FOOTNOTE_DEF.sub(lambda m: f"\ue000{m.group(1)}\ue001 ", text or "")
+
     def own_image(src: str) -> bool:
         found = _OWN_IMAGE.fullmatch(src)
         return found is not None and image_ids is not None and int(found.group(1)) in image_ids
 
     rule = own_image if image_ids is not None else None
-    return render_markdown(_FOOTNOTE_REF.sub(lambda m: f"<sup>{m.group(1)}</sup>", text), images=rule)
+    html = render_markdown(_FOOTNOTE_REF.sub(lambda m: f"\ue000{m.group(1)}\ue001", text), images=rule)
+    return Markup(_FOOTNOTE_MARK.sub(r"<sup>\1</sup>", str(html)))

@@ -193,7 +193,7 @@ def test_handbook_from_a_word_draft_through_review_and_conflict_to_a_published_e
     page.get_by_role("link", name="Chapter 3. Household surveys").click()
     visit(page, check_a11y, screenshot, "handbook-published-chapter", "Chapter 3. Household surveys")
     expect(page.locator(".published-chapter")).to_contain_text("Mexico and the Philippines")
-    expect(page.locator(".published-chapter .footnote")).to_contain_text("Recommendations on Statistics")
+    expect(page.locator(".published-chapter .footnotes")).to_contain_text("Recommendations on Statistics")
     assert "<script>alert" not in page.content()
 
 

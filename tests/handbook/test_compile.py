@@ -158,7 +158,7 @@ def test_chairs_publish_and_anonymous_visitors_read_only_the_published_edition(d
     assert "Draft edition" not in html
     chapter = client.get("/handbook/published/chapters/3").get_data(as_text=True)
     assert "Household surveys count return migrants" in chapter and "<script>alert" not in chapter
-    assert 'class="footnote"' in chapter and "Counted since the 2000 round." in chapter
+    assert 'class="footnotes"' in chapter and "Counted since the 2000 round." in chapter
     assert client.get("/handbook/published/chapters/6").status_code == 404  # a draft not in edition 1
     for fmt, magic in (("pdf", b"%PDF"), ("docx", b"PK")):
         with client.get(f"/handbook/published/handbook.{fmt}") as response:
