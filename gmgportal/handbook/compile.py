@@ -41,7 +41,7 @@ from gmgportal.jobs import JobFailed, Progress, register_task
 
 KIND = "handbook_compile"
 COMPILE_TAGS = ALLOWED_TAGS | {"div", "img", "sup", "hr", "ol", "li", "section"}
-COMPILE_ATTRIBUTES = {**ALLOWED_ATTRIBUTES, "a": {"href", "title", "class", "id"}, "sup": {"id", "class"},
+COMPILE_ATTRIBUTES = {**ALLOWED_ATTRIBUTES, "a": {"href", "title", "class", "id", "aria-label"}, "sup": {"id", "class"},
                       "li": {"id"}, "section": {"class"},
                       "div": {"class"}, "img": {"src", "alt"}}
 _FOOTNOTE = re.compile(r"\[\^([^\]\s]+)\]")
