@@ -69,7 +69,10 @@ def test_a_long_word_draft_is_converted_by_a_job_and_its_figure_shows_on_the_cha
     figure = page.locator(".chapter-text img")
     expect(figure).to_have_count(1)
     expect(figure).to_have_attribute("alt", "Figure 1: Share of households with a member abroad, by region")
-    assert figure.evaluate("img => img.complete && img.naturalWidth") == 480  # loaded from the portal
+    # Loaded from the portal: wait until the browser has the picture, then check its size.
+    page.wait_for_function("() => { const img = document.querySelector('.chapter-text img');"
+                           " return img !== null && img.complete && img.naturalWidth > 0; }")
+    assert figure.evaluate("img => img.naturalWidth") == 480
     visit(page, check_a11y, screenshot, "handbook-chapter-with-image", "Chapter 3: Household surveys")
     figure.scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot(page, "handbook-chapter-with-image")).replace(".png", "-figure.png"))
