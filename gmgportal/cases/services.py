@@ -256,6 +256,7 @@ def withdraw_case(submission: Submission) -> None:
     if submission.decision is not None and submission.decision.released_at is not None:
         raise Refused("The decision on this case has been released; write to the chairs to withdraw it.")
     submission.status = SubmissionStatus.WITHDRAWN
+    submission.withdrawn_at = clock.now()
     db.session.flush()
 
 
