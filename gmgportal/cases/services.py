@@ -303,6 +303,14 @@ def list_reviewers() -> list[User]:
         .options(selectinload(User.agency)).order_by(User.name, User.id)))
 
 
+def count_reviewers() -> int:
+    """How many active users have the reviewer role (what `list_reviewers` would list)."""
+    from gmgportal.auth.models import UserRole
+
+    return db.session.scalar(sa.select(sa.func.count(User.id)).where(
+        User.active.is_(True), User.roles.any(UserRole.role == Role.REVIEWER))) or 0
+
+
 def declare_conflict(user: User, submission: Submission, reason: str = "") -> DeclaredConflict:
     existing = db.session.scalar(sa.select(DeclaredConflict).where(
         DeclaredConflict.user_id == user.id, DeclaredConflict.submission_id == submission.id))

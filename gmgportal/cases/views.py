@@ -18,6 +18,7 @@ from gmgportal.cases.models import (AssignmentProposal, Call, Outcome, ProposalS
 from gmgportal.core import clock
 from gmgportal.core.attachments import DOCUMENT_KINDS, allowed_kinds_hint, send_attachment
 from gmgportal.core.errors import Refused, abort_with
+from gmgportal.core.filters import parse_filters
 from gmgportal.core.forms import ConfirmForm, save_with_uploads, select_choices, show_refusal
 from gmgportal.core.pagecache import cacheable
 from gmgportal.programme.forms import MARKDOWN_HINT
@@ -377,14 +378,15 @@ def add_comment(submission_id: int):
 # --- chairs: cases, assignment ----------------------------------------------------
 
 @bp.get("/<slug>/manage")
+@cacheable
 def manage(slug: str):
     _require_chair()
     call = _call_or_404(slug)
-    rows = results.case_results(call, current_user)
-    loads = services.current_loads(call.id)
-    return render_template("cases/manage.html", call=call, rows=rows, loads=loads,
-                           reviewers=services.list_reviewers(), proposal=auto.latest_proposal(call),
-                           counts=_status_counts(call))
+    filters = parse_filters(results.ManageFilters, request.args)
+    page = results.managed_cases(call, filters, current_user)
+    return render_template("cases/manage.html", call=call, rows=page.items, page=page, filters=filters,
+                           args=filters.as_args(), reviewers=services.count_reviewers(),
+                           proposal=auto.latest_proposal(call), counts=_status_counts(call))
 
 
 def _status_counts(call: Call) -> dict:
