@@ -349,7 +349,9 @@ class ReviewerProgress:
 
 def reviewer_progress(call: Call, reviewer_id: int | None = None, viewer=None) -> list[ReviewerProgress]:
     """Assigned, done, conflicts and mean score per reviewer. For a `viewer` who reviews some cases and has
-    not submitted those reviews, the others' scores of those cases stay out of the means."""
+    not submitted those reviews, the others' assignments to those cases stay out of every figure (counts
+    and means): counts beside names would tell who else reviews them (a reviewer whose count exceeds the
+    cases the viewer can see them on is on one of the viewer's)."""
     from gmgportal.cases.services import pending_case_ids
 
     criteria = list(call.criteria)
@@ -360,13 +362,15 @@ def reviewer_progress(call: Call, reviewer_id: int | None = None, viewer=None) -
         query = query.where(Assignment.reviewer_id == reviewer_id)
     rows: dict[int, ReviewerProgress] = {}
     for assignment in db.session.scalars(query):
+        if assignment.submission_id in hidden and assignment.reviewer_id != viewer.id:
+            continue
         row = rows.setdefault(assignment.reviewer_id, ReviewerProgress(assignment.reviewer))
         row.assigned += 1
         review = assignment.review
         if review is not None and review.state == ReviewState.SUBMITTED:
             row.done += 1
             score = weighted_score(review, criteria)
-            if score is not None and not (assignment.submission_id in hidden and assignment.reviewer_id != viewer.id):
+            if score is not None:
                 row.scores.append(score)
         elif review is not None and review.state == ReviewState.CONFLICT:
             row.conflicts += 1
