@@ -187,6 +187,10 @@ class ManageFilters(QueryFilters):
     q: str = Field("", max_length=100)
     needs: bool = False
 
+    def as_args(self) -> dict[str, str]:
+        """As query arguments for the page links, with the checkbox's own value (`needs=1`)."""
+        return {key: "1" if key == "needs" else value for key, value in super().as_args().items()}
+
 
 def managed_cases(call: Call, filters: ManageFilters, viewer=None, per_page: int = 50) -> "Page":
     """One page of the call's submitted cases in case order, with their reviewer counts: a fixed number of

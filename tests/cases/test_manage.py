@@ -76,6 +76,9 @@ def test_manage_filters_the_cases_that_need_a_reviewer(client, auth, call, chair
     html = client.get(f"/cases/{call.slug}/manage?needs=1").get_data(as_text=True)
     assert rows_of(html) == [f"{short.ref}: {short.title}"] and "1 of 3" in html
     assert 'id="needs" name="needs" value="1" checked' in html and "Clear the filters" in html
+    many_cases(PER_PAGE)
+    paged = client.get(f"/cases/{call.slug}/manage?needs=1&q=survey").get_data(as_text=True)
+    assert re.search(r'href="/cases/egm-2014/manage\?q=survey&amp;needs=1&amp;page=2" rel="next"', paged)
 
 
 @pytest.mark.parametrize("query", ["page=0", "page=abc", "page=-1", "needs=maybe", "q=" + "x" * 101])
