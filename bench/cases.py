@@ -2,7 +2,7 @@
 
 The automatic assignment (TF-IDF scores and the optimal assignment) must take under 10 s; its total
 match is printed beside a greedy assignment's. Then every case gets its reviews and the ranking page
-is timed, with its query count.
+and the chairs' manage page are timed, with their query counts.
 """
 from __future__ import annotations
 
@@ -161,6 +161,9 @@ def run() -> list[str]:
                                        len(pairs), label="ranking page, filtered, page 2"))
             lines.extend(_time_ranking(app, client, f"/cases/{SLUG}/ranking.csv", len(pairs), runs=3,
                                        label="ranking CSV (every review)"))
+            lines.extend(_time_ranking(app, client, f"/cases/{SLUG}/manage", len(pairs), label="manage page"))
+            lines.extend(_time_ranking(app, client, f"/cases/{SLUG}/manage?q=census&page=2", len(pairs),
+                                       label="manage page, filtered, page 2"))
             db.session.remove()
             db.engine.dispose()
     return lines

@@ -2,9 +2,9 @@
 activity and for that activity's page.
 
 As of a date means by the end of that day in the group's time zone: a case counts once it was first
-submitted by then, a review once it was submitted by then, a decision once it was taken by then. A
-withdrawal carries no date, so a withdrawn case is left out of every date's figures; a decision's outcome
-is its latest (it changes only until it is released).
+submitted by then and as long as it was not withdrawn by then, a review once it was submitted by then, a
+decision once it was taken by then; a decision's outcome is its latest (it changes only until it is
+released). A case withdrawn in July is still counted in a report ending in June.
 """
 from __future__ import annotations
 
@@ -70,8 +70,13 @@ def call_figures(call: Call, as_of: dt.date) -> CallFigures:
     end = clock.end_of_day(as_of)
     first_submitted = (sa.select(sa.func.min(SubmissionVersion.submitted_at))
                        .where(SubmissionVersion.submission_id == Submission.id).scalar_subquery())
+    # A case withdrawn before withdrawals were dated (withdrawn_at NULL) counts as withdrawn at any date:
+    # we cannot tell when it left, so it is left out of every date's figures, as before.
+    not_withdrawn_yet = sa.or_(Submission.status == SubmissionStatus.SUBMITTED,
+                               sa.and_(Submission.status == SubmissionStatus.WITHDRAWN,
+                                       Submission.withdrawn_at.is_not(None), Submission.withdrawn_at >= end))
     counted = (sa.select(Submission.id)
-               .where(Submission.call_id == call.id, Submission.status == SubmissionStatus.SUBMITTED,
+               .where(Submission.call_id == call.id, not_withdrawn_yet,
                       sa.func.coalesce(first_submitted, Submission.submitted_at) < end))
     assigned = (sa.select(Assignment.id)
                 .where(Assignment.submission_id.in_(counted), Assignment.created_at < end).subquery())

@@ -154,6 +154,9 @@ class Submission(Auditable, TimestampMixin, db.Model):
     status: Mapped[SubmissionStatus] = mapped_column(enum_type(SubmissionStatus, 20), default=SubmissionStatus.DRAFT,
                                                      index=True)
     submitted_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
+    # When the submitter withdrew the case; NULL for cases withdrawn before the portal recorded it
+    # (see cases.figures: those count as withdrawn at any date).
+    withdrawn_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
 
     call: Mapped[Call] = relationship(back_populates="submissions")
     submitter: Mapped[User] = relationship(foreign_keys=[submitter_id])

@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 import sqlalchemy as sa
+from pydantic import Field
 from sqlalchemy.orm import selectinload
 
 from gmgportal.auth.models import User
 from gmgportal.cases.models import (Assignment, Call, Criterion, Outcome, Recommendation, Review, ReviewState,
                                     Submission, SubmissionStatus)
+from gmgportal.core.filters import QueryFilters
 from gmgportal.core.spreadsheets import Table
 from gmgportal.extensions import db
 
@@ -162,16 +164,44 @@ def ranked_results(call: Call, filters: "RankingFilters", sort, viewer=None, pag
     if page is None:
         rows = [_result(row, hidden) for row in db.session.execute(query)]
         return Page(rows, 1, max(len(rows), 1), len(rows))
-    # The total comes with the page (a window count): the aggregation runs once.
+    return _page_of(query, hidden, page, per_page)
+
+
+def _page_of(query, hidden: set[int], page: int, per_page: int) -> "Page":
+    """One page of a sorted `_ranked` query; the total comes with the page (a window count), so the
+    aggregation runs once (twice only past the last page, which shows the last page)."""
     counted = query.add_columns(sa.func.count().over().label("total"))
     page = max(page, 1)
     rows = db.session.execute(counted.limit(per_page).offset((page - 1) * per_page)).all()
-    if not rows and page > 1:  # past the end: the last page
+    if not rows and page > 1:
         total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
         page = max(1, -(-total // per_page))
         rows = db.session.execute(counted.limit(per_page).offset((page - 1) * per_page)).all()
     total = rows[0][-1] if rows else 0
     return Page([_result(row[:-1], hidden) for row in rows], page, per_page, total)
+
+
+class ManageFilters(QueryFilters):
+    """The manage page's filters: words of the title, and only the cases short of reviewers."""
+
+    q: str = Field("", max_length=100)
+    needs: bool = False
+
+    def as_args(self) -> dict[str, str]:
+        """As query arguments for the page links, with the checkbox's own value (`needs=1`)."""
+        return {key: "1" if key == "needs" else value for key, value in super().as_args().items()}
+
+
+def managed_cases(call: Call, filters: ManageFilters, viewer=None, per_page: int = 50) -> "Page":
+    """One page of the call's submitted cases in case order, with their reviewer counts: a fixed number of
+    queries however many cases (the chairs' manage page)."""
+    query, _, agg, hidden = _ranked(call, viewer)
+    if filters.q:
+        query = query.where(sa.func.lower(Submission.title).contains(filters.q.lower(), autoescape=True))
+    if filters.needs:
+        active = sa.func.coalesce(agg.c.assigned, 0) - sa.func.coalesce(agg.c.conflicts, 0)
+        query = query.where(active < call.reviewers_per_case)
+    return _page_of(query.order_by(Submission.id), hidden, filters.page, per_page)
 
 
 def accepted_count(call: Call) -> int:
@@ -323,7 +353,9 @@ class ReviewerProgress:
 
 def reviewer_progress(call: Call, reviewer_id: int | None = None, viewer=None) -> list[ReviewerProgress]:
     """Assigned, done, conflicts and mean score per reviewer. For a `viewer` who reviews some cases and has
-    not submitted those reviews, the others' scores of those cases stay out of the means."""
+    not submitted those reviews, the others' assignments to those cases stay out of every figure (counts
+    and means): counts beside names would tell who else reviews them (a reviewer whose count exceeds the
+    cases the viewer can see them on is on one of the viewer's)."""
     from gmgportal.cases.services import pending_case_ids
 
     criteria = list(call.criteria)
@@ -334,13 +366,15 @@ def reviewer_progress(call: Call, reviewer_id: int | None = None, viewer=None) -
         query = query.where(Assignment.reviewer_id == reviewer_id)
     rows: dict[int, ReviewerProgress] = {}
     for assignment in db.session.scalars(query):
+        if assignment.submission_id in hidden and assignment.reviewer_id != viewer.id:
+            continue
         row = rows.setdefault(assignment.reviewer_id, ReviewerProgress(assignment.reviewer))
         row.assigned += 1
         review = assignment.review
         if review is not None and review.state == ReviewState.SUBMITTED:
             row.done += 1
             score = weighted_score(review, criteria)
-            if score is not None and not (assignment.submission_id in hidden and assignment.reviewer_id != viewer.id):
+            if score is not None:
                 row.scores.append(score)
         elif review is not None and review.state == ReviewState.CONFLICT:
             row.conflicts += 1

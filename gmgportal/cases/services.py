@@ -256,6 +256,7 @@ def withdraw_case(submission: Submission) -> None:
     if submission.decision is not None and submission.decision.released_at is not None:
         raise Refused("The decision on this case has been released; write to the chairs to withdraw it.")
     submission.status = SubmissionStatus.WITHDRAWN
+    submission.withdrawn_at = clock.now()
     db.session.flush()
 
 
@@ -300,6 +301,14 @@ def list_reviewers() -> list[User]:
     return list(db.session.scalars(
         sa.select(User).where(User.active.is_(True), User.roles.any(UserRole.role == Role.REVIEWER))
         .options(selectinload(User.agency)).order_by(User.name, User.id)))
+
+
+def count_reviewers() -> int:
+    """How many active users have the reviewer role (what `list_reviewers` would list)."""
+    from gmgportal.auth.models import UserRole
+
+    return db.session.scalar(sa.select(sa.func.count(User.id)).where(
+        User.active.is_(True), User.roles.any(UserRole.role == Role.REVIEWER))) or 0
 
 
 def declare_conflict(user: User, submission: Submission, reason: str = "") -> DeclaredConflict:
@@ -362,14 +371,27 @@ def explicit_conflicts(call_id: int, user_ids: Iterable[int] | None = None) -> d
     return found
 
 
-def current_loads(call_id: int) -> dict[int, int]:
-    """Cases per reviewer in the call; a case whose review they declined (conflict declared) does not count."""
-    rows = db.session.execute(
-        sa.select(Assignment.reviewer_id, sa.func.count(Assignment.id)).join(Assignment.submission)
-        .outerjoin(Review, Review.assignment_id == Assignment.id)
-        .where(Submission.call_id == call_id, sa.or_(Review.state.is_(None), Review.state != ReviewState.CONFLICT))
-        .group_by(Assignment.reviewer_id))
-    return {reviewer_id: count for reviewer_id, count in rows}
+def current_loads(call_id: int, case_ids: Iterable[int] | None = None) -> dict[int, int]:
+    """Cases per reviewer in the call (only among `case_ids` when given); a case whose review they declined
+    (conflict declared) does not count."""
+    query = (sa.select(Assignment.reviewer_id, sa.func.count(Assignment.id)).join(Assignment.submission)
+             .outerjoin(Review, Review.assignment_id == Assignment.id)
+             .where(Submission.call_id == call_id,
+                    sa.or_(Review.state.is_(None), Review.state != ReviewState.CONFLICT))
+             .group_by(Assignment.reviewer_id))
+    if case_ids is not None:
+        query = query.where(Assignment.submission_id.in_(list(case_ids)))
+    return {reviewer_id: count for reviewer_id, count in db.session.execute(query)}
+
+
+def shown_loads(viewer: User, call_id: int, candidates: list["Candidate"]) -> dict[int, int]:
+    """The loads to show `viewer` beside candidates' names: without the assignments to the cases `viewer`
+    reviews and has not submitted a review of, which would tell who else reviews those cases."""
+    hidden = pending_case_ids(viewer, call_id)
+    if not hidden:
+        return {c.user.id: c.load for c in candidates}
+    on_hidden = current_loads(call_id, hidden)
+    return {c.user.id: c.load - on_hidden.get(c.user.id, 0) for c in candidates}
 
 
 def active_assignments(submission: Submission) -> list[Assignment]:

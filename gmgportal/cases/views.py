@@ -18,6 +18,7 @@ from gmgportal.cases.models import (AssignmentProposal, Call, Outcome, ProposalS
 from gmgportal.core import clock
 from gmgportal.core.attachments import DOCUMENT_KINDS, allowed_kinds_hint, send_attachment
 from gmgportal.core.errors import Refused, abort_with
+from gmgportal.core.filters import parse_filters
 from gmgportal.core.forms import ConfirmForm, save_with_uploads, select_choices, show_refusal
 from gmgportal.core.pagecache import cacheable
 from gmgportal.programme.forms import MARKDOWN_HINT
@@ -377,14 +378,15 @@ def add_comment(submission_id: int):
 # --- chairs: cases, assignment ----------------------------------------------------
 
 @bp.get("/<slug>/manage")
+@cacheable
 def manage(slug: str):
     _require_chair()
     call = _call_or_404(slug)
-    rows = results.case_results(call, current_user)
-    loads = services.current_loads(call.id)
-    return render_template("cases/manage.html", call=call, rows=rows, loads=loads,
-                           reviewers=services.list_reviewers(), proposal=auto.latest_proposal(call),
-                           counts=_status_counts(call))
+    filters = parse_filters(results.ManageFilters, request.args)
+    page = results.managed_cases(call, filters, current_user)
+    return render_template("cases/manage.html", call=call, rows=page.items, page=page, filters=filters,
+                           args=filters.as_args(), reviewers=services.count_reviewers(),
+                           proposal=auto.latest_proposal(call), counts=_status_counts(call))
 
 
 def _status_counts(call: Call) -> dict:
@@ -404,20 +406,27 @@ def case_admin(submission_id: int):
     _require_chair()
     submission = services.get_submission(submission_id) or abort_with(404, "There is no such case.")
     call = submission.call
-    candidates = services.eligible_reviewers(submission) if submission.status == SubmissionStatus.SUBMITTED else []
+    may_see = services.may_see_reviews(current_user, submission)
+    # Who may still take the case leaves out who is on it: a chair who may not see its reviewers gets no
+    # list and cannot assign (a refused choice would tell too); another chair assigns.
+    may_assign = may_see and submission.status == SubmissionStatus.SUBMITTED
+    candidates = services.eligible_reviewers(submission) if may_assign else []
     form = AssignForm()
+    loads = services.shown_loads(current_user, call.id, candidates)
     form.reviewer_id.choices = select_choices(
         [("", "Choose a reviewer…")]
-        + [(c.user.id, f"{c.user.name} ({c.user.agency.code}): match {c.match:.2f}, {c.load} of {call.max_load} cases")
-           for c in candidates])
+        + [(c.user.id, f"{c.user.name} ({c.user.agency.code}): match {c.match:.2f}, "
+                       f"{loads[c.user.id]} of {call.max_load} cases") for c in candidates])
     status = 200
+    if form.is_submitted() and not may_see:
+        abort_with(403, "You review this case and have not submitted your review, so you cannot assign its "
+                        "reviewers: the choice would show who already reviews it. Another chair can assign one.")
     if form.validate_on_submit():
         status = _assign_by_hand(form, submission, {c.user.id: c.match for c in candidates})
         if status is None:
             return redirect(url_for("cases.case_admin", submission_id=submission.id))
     elif form.is_submitted():
         status = 422
-    may_see = services.may_see_reviews(current_user, submission)
     active = services.active_assignments(submission)
     return render_template("cases/case_admin.html", submission=submission, call=call, form=form, may_see=may_see,
                            assignments=services.reviews_of(submission.id) if may_see else [],
@@ -497,12 +506,18 @@ def _proposal_view(found: AssignmentProposal) -> dict:
     users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_({p[0] for p in found.pairs})))}
     cases = {s.id: s for s in db.session.scalars(sa.select(Submission).where(
         Submission.id.in_({p[1] for p in found.pairs})))}
-    loads: dict[int, list] = {}
-    for reviewer_id, case_id, score in found.pairs:
-        loads.setdefault(reviewer_id, []).append(score)
     # A chair proposed for (or reviewing) a case does not see who else is on it: see services.may_see_reviews.
+    # The others' pairs on those cases stay out of the loads too, or a reviewer's count beside their name,
+    # against the cases they are named on, would tell who is on the hidden ones.
     own = ({case_id for reviewer_id, case_id, _ in found.pairs if reviewer_id == current_user.id}
            | services.pending_case_ids(current_user, found.call_id))
+    loads: dict[int, list] = {}
+    left_out = 0
+    for reviewer_id, case_id, score in found.pairs:
+        if case_id in own and reviewer_id != current_user.id:
+            left_out += 1
+        else:
+            loads.setdefault(reviewer_id, []).append(score)
     by_case: dict[int, list] = {}
     for reviewer_id, case_id, score in found.pairs:
         user = users.get(reviewer_id)
@@ -515,7 +530,7 @@ def _proposal_view(found: AssignmentProposal) -> dict:
         by_case.setdefault(case_id, []).append((label, score))
     load_rows = sorted(((users.get(r), len(s), sum(s) / len(s)) for r, s in loads.items()),
                        key=lambda row: row[0].name if row[0] else "")
-    return {"users": users, "cases": cases, "load_rows": load_rows,
+    return {"users": users, "cases": cases, "load_rows": load_rows, "left_out": left_out, "own_cases": len(own),
             "case_rows": sorted(by_case.items()), "is_open": found.status == ProposalStatus.PROPOSED}
 
 

@@ -300,3 +300,51 @@ def test_a_chair_who_reviews_a_case_sees_it_hidden_until_their_review_is_in(egm,
     page.set_viewport_size(PHONE)
     check_layout(page, f"/cases/submissions/{case.id}/reviewers", PHONE)
     screenshot(page, "cases-case-chair-reviewer-phone")
+
+
+def test_the_manage_page_pages_and_filters_many_cases(egm, db, make_user, live_server, page, login_as, check_a11y,
+                                                      screenshot):
+    """65 submitted cases: the chair sees 50, filters by title and by open places, and pages on; on a phone the
+    table stacks and the filters and pages still work. axe on each view."""
+    from gmgportal.auth.services import get_user_by_email
+    from gmgportal.cases import services
+    from gmgportal.cases.models import Submission, SubmissionStatus
+    from gmgportal.core import clock
+    from tests.browser.test_every_page import PHONE, check_layout
+
+    submitter = make_user("unicef.fp@example.org", roles=(Role.FOCAL_POINT,), agency="UNICEF", name="Uma Fp")
+    call = services.get_call("egm-2014")
+    topics = ("Mobile phone records on seasonal migration", "Census round 2010: country of birth")
+    db.session.add_all(Submission(call=call, submitter=submitter, agency_id=submitter.agency_id,
+                                  title=f"{topics[i % 2]} ({i + 1})", status=SubmissionStatus.SUBMITTED,
+                                  submitted_at=clock.now()) for i in range(65))
+    db.session.commit()
+    first = db.session.scalar(db.select(Submission).order_by(Submission.id))
+    services.assign_reviewer(first, get_user_by_email("iom.rev@example.org"))
+    db.session.commit()
+
+    login_as(page, live_server, "chair@example.org")
+    page.goto(f"{live_server.url}/cases/egm-2014/manage")
+    visit(page, check_a11y, screenshot, "cases-manage-paged", "Manage the call")
+    table = page.get_by_role("table", name="Submitted cases and their reviewers")
+    expect(table.get_by_role("rowheader")).to_have_count(50)
+    expect(page.get_by_text("Page 1 of 2 (65 in all)")).to_be_visible()
+    page.get_by_label("Title contains").fill("census")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_text("32 in all.")).to_be_visible()
+    expect(table.get_by_role("rowheader").first).to_contain_text("Census round 2010")
+    page.get_by_label("Title contains").fill("")
+    page.get_by_label("Only cases that need a reviewer").check()
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_text("Page 1 of 2 (65 in all)")).to_be_visible()  # one reviewer of 3: still needs two
+    page.get_by_role("link", name="Next page").click()
+    expect(page).to_have_url(re.compile(r"needs=1"))
+    expect(table.get_by_role("rowheader")).to_have_count(15)
+    expect(page.get_by_label("Only cases that need a reviewer")).to_be_checked()
+    check_a11y(page)
+    screenshot(page, "cases-manage-filtered-page-2")
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}/cases/egm-2014/manage")
+    check_a11y(page)
+    check_layout(page, "/cases/egm-2014/manage", PHONE)
+    screenshot(page, "cases-manage-phone")

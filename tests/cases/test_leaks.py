@@ -11,8 +11,10 @@ is checked too.
 The rule for a reviewer who is also a chair (decided here, see `services.may_see_reviews`): while their own
 review of a case is not submitted, they do not see that case's other reviews, scores, mean, spread,
 disagreement, discussion, or the names of its other reviewers, on any page or download; other cases they
-see as any chair. Only the progress page names every reviewer of the call (with counts, not cases: the
-chairs' tool for reminders).
+see as any chair. Counts beside names leave those reviewers' assignments to the case out too (the progress
+page, a proposal's loads, the loads of the candidates for another case): a reviewer counted on more cases
+than the chair can see them on would be on the chair's own. Nor do they get the list of reviewers who can
+still take the case (it leaves out those already on it), or assign one to it.
 """
 from __future__ import annotations
 
@@ -130,12 +132,9 @@ def _assert_nothing_of_bob(fetched, bob_score, *, names_on=()):
 
 
 def _chair_lists(scene, call) -> set[str]:
-    """Where a chair who reviews a case still meets Bob's name: the lists of every reviewer of the call with
-    their counts (the progress page, the loads of a proposal; no cases named) and the reviewers to choose
-    from for a case that is not theirs."""
-    proposals = services.db.session.scalars(sa.select(AssignmentProposal.id))
-    return ({f"/cases/{call.slug}/progress", f"/cases/submissions/{scene['other'].id}/reviewers"}
-            | {f"/cases/proposals/{i}" for i in proposals})
+    """Where a chair who reviews Bob's only case still meets Bob's name: the reviewers to choose from for a
+    case that is not theirs (with a load that leaves out the case the chair reviews)."""
+    return {f"/cases/submissions/{scene['other'].id}/reviewers"}
 
 
 def test_reviewer_sees_nothing_of_another_review_before_submitting_and_never_its_confidential_part(
@@ -169,14 +168,26 @@ def test_a_chair_who_reviews_the_case_sees_its_reviews_only_after_submitting(app
     before = fetch_everything(app, client, values)
     # Bob's mean on the progress page leaves out the case she reviews (his only one): no score there either.
     _assert_nothing_of_bob(before, scene["bob_score"], names_on=_chair_lists(scene, call))
-    assert BOB in before[f"/cases/submissions/{scene['other'].id}/reviewers"][2]  # a candidate there
+    other = before[f"/cases/submissions/{scene['other'].id}/reviewers"][2]
+    # A candidate there, with a load of 0: his one case is hers, and "1 of 12" would say so.
+    assert f"{BOB} (UNICEF): match 0.00, 0 of {call.max_load} cases" in other
+    # Bob reviews only her case: a count beside his name on the progress page or in a proposal's loads
+    # (1 case, on no case she can see) would name him as her co-reviewer, so he is not counted there.
+    progress = before[f"/cases/{call.slug}/progress"][2]
+    assert "Alice Adams" not in progress and "left out of the counts and means above" in progress
     ranking = before[f"/cases/{call.slug}/ranking"]
     assert ranking[1] == 200 and "Hidden" in ranking[2] and "you review this case" in ranking[2]
     admin = before[f"/cases/submissions/{scene['case'].id}/reviewers"]
     assert admin[1] == 200 and "hidden from you until you submit your review" in admin[2]
     proposal = before[f"/cases/proposals/{values['proposal_id'][0]}"][2]
     assert "Another reviewer (hidden: you review this case)" in proposal
-    assert proposal.count(BOB) == 1  # in the loads table only, not beside the case
+    assert "Alice Adams" not in proposal and "2 proposed assignments of other reviewers" in proposal
+    # Nor may she choose (or assign) a reviewer for it: the choices leave out who is already on it.
+    assert 'id="reviewer_id"' not in admin[2] and "another chair assigns its reviewers" in admin[2]
+    token = auth.csrf_token(f"/cases/{call.slug}/ranking")
+    response = client.post(f"/cases/submissions/{scene['case'].id}/reviewers",
+                           data={"reviewer_id": str(scene["bob"].id), "csrf_token": token})
+    assert response.status_code == 403 and "Another chair can assign one" in response.get_data(as_text=True)
     csv_text = before[f"/cases/{call.slug}/ranking.csv"][2]
     assert results.HIDDEN_NOTE in csv_text
     # Nor can she add to the discussion she cannot read.
@@ -193,6 +204,12 @@ def test_a_chair_who_reviews_the_case_sees_its_reviews_only_after_submitting(app
     assert BOB_SECRET in after[f"/cases/{call.slug}/ranking.csv"][2]
     assert BOB_SECRET in after[f"/cases/{call.slug}/ranking.xlsx"][2]
     assert "Hidden" not in after[f"/cases/{call.slug}/ranking"][2]
+    # Once hers is in, the counts are back: Bob and Alice on the progress page, Bob's load as a candidate.
+    # (A proposal that named her for the case keeps its co-reviewers hidden from her, as before.)
+    progress = after[f"/cases/{call.slug}/progress"][2]
+    assert BOB in progress and "Alice Adams" in progress and "left out" not in progress
+    assert f"{BOB} (UNICEF): match 0.00, 1 of {call.max_load} cases" in after[
+        f"/cases/submissions/{scene['other'].id}/reviewers"][2]
 
 
 def test_a_chair_who_declared_a_conflict_never_sees_the_case_reviews(app, client, auth, call, scene, db):

@@ -153,14 +153,40 @@ def test_only_chairs_extend_and_only_later(client, auth, call, chair, make_user)
     assert response.status_code == 200 and "can only be extended" in response.get_data(as_text=True)
 
 
-def test_submitter_withdraws(client, auth, call, make_case, db):
+def test_submitter_withdraws(client, auth, call, make_case, db, frozen_clock):
     case = make_case()
     auth.login(case.submitter.email)
     path = f"/cases/submissions/{case.id}/withdraw"
     assert "will not be reviewed" in client.get(path).get_data(as_text=True)
     assert client.post(path, data={"csrf_token": auth.csrf_token(path)}).status_code == 302
     db.session.expire_all()
-    assert db.session.get(Submission, case.id).status == SubmissionStatus.WITHDRAWN
+    withdrawn = db.session.get(Submission, case.id)
+    assert withdrawn.status == SubmissionStatus.WITHDRAWN
+    assert withdrawn.withdrawn_at == frozen_clock.now()  # the clock's time, for the figures as of a date
+
+
+def test_withdrawing_twice_is_refused_and_keeps_the_first_date(client, auth, call, make_case, db, frozen_clock):
+    case = make_case()
+    auth.login(case.submitter.email)
+    path = f"/cases/submissions/{case.id}/withdraw"
+    token = auth.csrf_token(path)
+    assert client.post(path, data={"csrf_token": token}).status_code == 302
+    first = frozen_clock.now()
+    frozen_clock.advance(minutes=20)
+    response = client.post(path, data={"csrf_token": token})
+    assert response.status_code in (409, 422) and "already withdrawn" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Submission, case.id).withdrawn_at == first
+
+
+def test_another_user_cannot_withdraw_a_case(client, auth, call, make_case, make_user, db):
+    case = make_case()
+    auth.login(make_user("other@example.org", agency="ILO").email)
+    path = f"/cases/submissions/{case.id}/withdraw"
+    assert client.post(path, data={"csrf_token": auth.csrf_token("/account")}).status_code == 404
+    db.session.expire_all()
+    found = db.session.get(Submission, case.id)
+    assert found.status == SubmissionStatus.SUBMITTED and found.withdrawn_at is None
 
 
 def test_unknown_country_is_refused_on_the_form(client, auth, call, make_user):

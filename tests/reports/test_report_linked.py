@@ -115,10 +115,12 @@ def test_call_figures_count_only_what_was_done_by_the_end_of_the_day(db, call_hi
     figures = lambda day: call_figures(call_history, dt.date.fromisoformat(day))  # noqa: E731
     counts = lambda f: (f.submitted, f.reviews_assigned, f.reviews_done, f.decided, f.accepted)  # noqa: E731
     assert counts(figures("2014-06-01")) == (0, 0, 0, 0, 0)
-    # The withdrawn case has no date of withdrawal: it is left out of every date's figures.
-    assert counts(figures("2014-06-02")) == (1, 0, 0, 0, 0)
-    assert counts(figures("2014-07-09")) == (1, 2, 0, 0, 0)
-    assert counts(figures("2014-07-10")) == (1, 2, 1, 0, 0)
+    # The second case was withdrawn on 20 July: it counts as submitted until the day before.
+    assert counts(figures("2014-06-02")) == (2, 0, 0, 0, 0)
+    assert counts(figures("2014-07-09")) == (2, 2, 0, 0, 0)
+    assert counts(figures("2014-07-10")) == (2, 2, 1, 0, 0)
+    assert counts(figures("2014-07-19")) == (2, 2, 1, 0, 0)
+    assert counts(figures("2014-07-20")) == (1, 2, 1, 1, 1)
     assert counts(figures("2014-07-31")) == (1, 2, 1, 1, 1)
     assert figures("2014-05-01").window == "opens on 5 May 2014"
     assert figures("2014-06-30").window == "open until 30 June 2014"
@@ -135,6 +137,36 @@ def test_highlights_carry_the_calls_figures_of_the_period_and_not_later_ones(twg
     assert body.count("cases submitted") + body.count("case submitted") == 1  # only on 1.2 (3)
 
 
+def test_a_case_withdrawn_after_the_reports_end_is_in_its_figures_and_not_in_a_later_one(twg1, call_history):
+    june = activity_block(highlights_of(twg1, "2014-06-30"), 3)
+    assert "as of 30 June 2014 (open until 30 June 2014):* 2 cases submitted." in june
+    july_19 = activity_block(highlights_of(twg1, "2014-07-19", start="2014-07-01"), 3)
+    assert "as of 19 July 2014 (closed on 30 June 2014):* 2 cases submitted; 1 of 2 reviews done." in july_19
+    july_20 = activity_block(highlights_of(twg1, "2014-07-20", start="2014-07-01"), 3)
+    assert "* 1 case submitted; 1 of 2 reviews done; 1 decided, 1 accepted." in july_20
+
+
+def test_withdrawing_records_the_clocks_time(db, call_history):
+    from gmgportal.cases.models import Submission, SubmissionStatus
+    from gmgportal.core import clock
+
+    withdrawn = db.session.scalar(sa.select(Submission).where(Submission.status == SubmissionStatus.WITHDRAWN))
+    assert withdrawn.withdrawn_at == clock.as_utc_instant("2014-07-20")  # noon in Geneva, when it was done
+    assert db.session.scalar(sa.select(sa.func.count()).where(
+        Submission.status == SubmissionStatus.SUBMITTED, Submission.withdrawn_at.is_not(None))) == 0
+
+
+def test_a_case_withdrawn_without_a_date_is_left_out_of_every_dates_figures(db, call_history):
+    """Rows withdrawn before withdrawals were dated (the migration leaves withdrawn_at NULL)."""
+    from gmgportal.cases.models import Submission, SubmissionStatus
+
+    withdrawn = db.session.scalar(sa.select(Submission).where(Submission.status == SubmissionStatus.WITHDRAWN))
+    withdrawn.withdrawn_at = None
+    db.session.commit()
+    for day in ("2014-06-02", "2014-06-30", "2014-07-19", "2014-07-31"):
+        assert call_figures(call_history, dt.date.fromisoformat(day)).submitted == 1, day
+
+
 def test_a_frozen_report_keeps_the_figures_of_its_date(client, auth, people, twg1, call_history, frozen_clock):
     from tests.reports.conftest import freeze, generate, report_id
 
@@ -143,7 +175,8 @@ def test_a_frozen_report_keeps_the_figures_of_its_date(client, auth, people, twg
     rid = report_id(generate(client, auth, start="2014-01-01", end="2014-06-30"))
     freeze(client, auth, rid)
     html = client.get(f"/reports/{rid}").get_data(as_text=True)
-    assert "as of 30 June 2014 (open until 30 June 2014):</em> 1 case submitted.</p>" in html
+    # The case withdrawn on 20 July was still submitted on 30 June.
+    assert "as of 30 June 2014 (open until 30 June 2014):</em> 2 cases submitted.</p>" in html
 
 
 def test_the_activity_page_of_the_calls_activity_shows_its_figures_as_of_today(
@@ -153,7 +186,7 @@ def test_the_activity_page_of_the_calls_activity_shows_its_figures_as_of_today(
     html = client.get(f"/programme/activities/{activity_by_ref('1.2 (3)').id}").get_data(as_text=True)
     section = html.split('id="call-summary-title"')[1].split("</section>")[0]
     assert ">Call for case studies: innovative data practices on migration</a>: closed on 30 June 2014." in section
-    assert "<dt>Cases submitted</dt><dd>1</dd>" in section and "<dd>1 of 2 assigned</dd>" in section
+    assert "<dt>Cases submitted</dt><dd>2</dd>" in section and "<dd>1 of 2 assigned</dd>" in section
     assert "<dd>0 decided, 0 accepted</dd>" in section and "As of 15 July 2014." in section
     assert 'href="/cases/egm-2014/"' in section
     other = client.get(f"/programme/activities/{activity_by_ref('1.2 (2)').id}").get_data(as_text=True)
