@@ -21,6 +21,7 @@ from flask.testing import FlaskClient
 
 from config import TestingConfig, normalise_database_url
 from gmgportal import create_app
+from gmgportal.core.permissions import Role
 from gmgportal.core.uow import reading
 from gmgportal.extensions import db as _db
 
@@ -28,6 +29,7 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 DEMO_PASSWORD = "correct horse battery"
+CONTENT_DIR = Path(__file__).resolve().parents[1] / "content"
 
 
 def skip_or_fail(reason: str) -> None:
@@ -305,3 +307,38 @@ def count_queries(db):
             sa.event.remove(db.engine, "before_cursor_execute", before)
 
     return counter
+
+
+# --- the TWG1 programme from content/ and its people (programme and reports tests) -------------
+
+@pytest.fixture
+def twg1(db):
+    """The TWG1 programme (and the agencies) loaded from content/."""
+    from gmgportal.core.content import load_content
+    from gmgportal.programme.queries import get_group
+
+    load_content(CONTENT_DIR)
+    return get_group("twg1")
+
+
+@pytest.fixture
+def activity_by_ref(db, twg1):
+    from gmgportal.programme.models import Activity
+
+    def find(ref: str) -> Activity:
+        activities = db.session.scalars(sa.select(Activity)).all()
+        return next(a for a in activities if a.ref == ref)
+
+    return find
+
+
+@pytest.fixture
+def people(make_user, twg1):
+    """One user per role the programme cares about, by short name."""
+    return {
+        "iom": make_user("focal.iom@example.org", agency="IOM", name="IOM Focal Point"),
+        "iom2": make_user("second.iom@example.org", agency="IOM", name="Second IOM Focal Point"),
+        "unicef": make_user("focal.unicef@example.org", agency="UNICEF"),
+        "chair": make_user("chair@example.org", roles=(Role.CHAIR,), agency="UN/DESA", name="Chair"),
+        "reviewer": make_user("reviewer@example.org", roles=(Role.REVIEWER,), agency="OECD"),
+    }
