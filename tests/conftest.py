@@ -9,9 +9,11 @@ browser fails instead.
 from __future__ import annotations
 
 import contextvars
+import io
 import itertools
 import os
 import uuid
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -37,6 +39,15 @@ def skip_or_fail(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"{reason} (CI=true: this test must run in CI)")
     pytest.skip(reason)
+
+
+def zip_parts(parts: dict[str, bytes | str], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    """A ZIP package of these parts (name: content), in this order, as a Word or Excel file is."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as package:
+        for name, data in parts.items():
+            package.writestr(name, data)
+    return buffer.getvalue()
 
 
 def _create_postgres_database(server_url: str) -> tuple[str, str]:
@@ -307,6 +318,23 @@ def count_queries(db):
             sa.event.remove(db.engine, "before_cursor_execute", before)
 
     return counter
+
+
+@pytest.fixture
+def submitted_case(db):
+    """Submits a case to a call: `submitted_case(call, submitter, title, **fields)`; `fields` replace the
+    short placeholder answers (organisation, countries, data_kinds, summary, method, ...)."""
+    from gmgportal.cases import services as cases
+
+    def submit(call, submitter, title: str, **fields):
+        answers = {"organisation": "Statistics office", "countries": ["SEN"], "data_kinds": ["mobile_phone_records"],
+                   "summary": "Summary.", "method": "Method.", "innovation": "New.", "replication": "Anywhere.",
+                   "gender": "By sex.", "contact_email": submitter.email, "coauthors": [], **fields}
+        case = cases.create_submission(call, submitter, cases.SubmissionData(title=title, **answers))
+        cases.submit_case(case)
+        return case
+
+    return submit
 
 
 # --- the TWG1 programme from content/ and its people (programme and reports tests) -------------

@@ -195,7 +195,7 @@ def everyone(db, runner, make_user):
 
 
 @pytest.fixture
-def samples(db, frozen_clock, everyone, make_user):
+def samples(db, frozen_clock, everyone, make_user, submitted_case):
     """A chapter with two versions and a compiled edition; a submitted case reviewed by `everyone`,
     and an open assignment proposal: so every handbook and case table has rows."""
     from gmgportal.cases import services as cases
@@ -217,13 +217,9 @@ def samples(db, frozen_clock, everyone, make_user):
 
     call = cases.get_call("egm-2014")
     submitter = make_user(agency="ILO", name="Case Submitter")
-    data = cases.SubmissionData(
-        title="Mobile phone records for migration flows", organisation="Statistics office", countries=["SEN"],
-        data_kinds=["mobile_phone_records"], summary="Call detail records measure migration.",
-        method="Anonymised call records.", innovation="New source", replication="Any operator",
-        gender="Sex from subscriber data", contact_email=submitter.email, coauthors=[])
-    case = cases.create_submission(call, submitter, data)
-    cases.submit_case(case)
+    case = submitted_case(call, submitter, "Mobile phone records for migration flows",
+                          summary="Call detail records measure migration.", method="Anonymised call records.",
+                          innovation="New source", replication="Any operator", gender="Sex from subscriber data")
     assignment = cases.assign_reviewer(case, everyone)
     cases.save_review(assignment, cases.ReviewData(
         scores={c.id: c.max_score for c in call.criteria}, comments_for_authors="Clear and replicable.",

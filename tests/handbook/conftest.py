@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 
 import pytest
 import sqlalchemy as sa
@@ -135,14 +134,6 @@ def upload_docx(client, auth, chapter, data: bytes, name: str = "chapter.docx", 
     # The test client spools a large body to a temporary file; close it whether or not the view read it.
     response.request.environ["wsgi.input"].close()
     return response
-
-
-def zip_parts(parts: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
-        for name, data in parts.items():
-            package.writestr(name, data)
-    return buffer.getvalue()
 
 
 @pytest.fixture

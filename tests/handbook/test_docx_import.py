@@ -9,7 +9,8 @@ import sqlalchemy as sa
 
 from gmgportal.core.attachments import StoredFile
 from gmgportal.handbook.models import ChapterImage, ChapterVersion
-from tests.handbook.conftest import upload_docx, zip_parts
+from tests.conftest import zip_parts
+from tests.handbook.conftest import upload_docx
 
 @pytest.fixture
 def app_config(app_config):

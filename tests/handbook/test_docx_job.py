@@ -15,7 +15,8 @@ from gmgportal.handbook.models import ChapterImage, ChapterStatus as S, ChapterV
 from gmgportal.jobs import run_job_inline
 from gmgportal.jobs.models import Job, JobState
 
-from tests.handbook.conftest import SOURCE, upload_docx, zip_parts
+from tests.conftest import zip_parts
+from tests.handbook.conftest import SOURCE, upload_docx
 
 JOB_BYTES = 20 * 1024  # of word/document.xml: SOURCE stays under it, LONG goes over
 LONG = SOURCE + "\n\n".join(f"Paragraph {i} on household surveys, censuses and registers of migrants, "

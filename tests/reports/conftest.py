@@ -114,20 +114,14 @@ def handbook_history(db, writer, people, frozen_clock):
 
 
 @pytest.fixture
-def call_history(db, twg1, people, make_user, frozen_clock):
+def call_history(db, twg1, people, make_user, submitted_case, frozen_clock):
     """Two cases submitted on 2 June 2014; one review done on 10 July, another left in draft; one case
     accepted on 20 July, the other withdrawn."""
     call = db.session.scalar(sa.select(Call))
     frozen_clock.freeze("2014-06-02")
     made = []
     for title in ("Mobile phone records", "Border crossings from satellite images"):
-        submitter = make_user(roles=(Role.FOCAL_POINT,), agency="ILO")
-        case = cases.create_submission(call, submitter, cases.SubmissionData(
-            title=title, organisation="Statistics office", countries=["SEN"], data_kinds=["mobile_phone_records"],
-            summary="Summary.", method="Method.", innovation="New.", replication="Anywhere.", gender="By sex.",
-            contact_email=submitter.email, coauthors=[]))
-        cases.submit_case(case)
-        made.append(case)
+        made.append(submitted_case(call, make_user(roles=(Role.FOCAL_POINT,), agency="ILO"), title))
     db.session.commit()
     frozen_clock.freeze("2014-07-01")
     reviewers = [make_user(roles=(Role.REVIEWER,), agency=code) for code in ("IOM", "UNICEF")]
