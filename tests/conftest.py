@@ -12,6 +12,7 @@ import contextvars
 import io
 import itertools
 import os
+import re
 import uuid
 import zipfile
 from pathlib import Path
@@ -39,6 +40,15 @@ def skip_or_fail(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"{reason} (CI=true: this test must run in CI)")
     pytest.skip(reason)
+
+
+def form_labels(html: str) -> dict[str, str]:
+    """Label (and legend) texts by their field id, whitespace collapsed."""
+    found = {}
+    for match in re.finditer(r'<label for="([^"]+)">(.*?)</label>|<legend>(.*?)</legend>', html, re.S):
+        text = re.sub(r"<[^>]+>", "", match.group(2) or match.group(3))
+        found[match.group(1) or text] = " ".join(text.split())
+    return found
 
 
 def zip_parts(parts: dict[str, bytes | str], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
