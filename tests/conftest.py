@@ -9,9 +9,12 @@ browser fails instead.
 from __future__ import annotations
 
 import contextvars
+import io
 import itertools
 import os
+import re
 import uuid
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -21,6 +24,7 @@ from flask.testing import FlaskClient
 
 from config import TestingConfig, normalise_database_url
 from gmgportal import create_app
+from gmgportal.core.permissions import Role
 from gmgportal.core.uow import reading
 from gmgportal.extensions import db as _db
 
@@ -28,6 +32,7 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 DEMO_PASSWORD = "correct horse battery"
+CONTENT_DIR = Path(__file__).resolve().parents[1] / "content"
 
 
 def skip_or_fail(reason: str) -> None:
@@ -35,6 +40,24 @@ def skip_or_fail(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"{reason} (CI=true: this test must run in CI)")
     pytest.skip(reason)
+
+
+def form_labels(html: str) -> dict[str, str]:
+    """Label (and legend) texts by their field id, whitespace collapsed."""
+    found = {}
+    for match in re.finditer(r'<label for="([^"]+)">(.*?)</label>|<legend>(.*?)</legend>', html, re.S):
+        text = re.sub(r"<[^>]+>", "", match.group(2) or match.group(3))
+        found[match.group(1) or text] = " ".join(text.split())
+    return found
+
+
+def zip_parts(parts: dict[str, bytes | str], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    """A ZIP package of these parts (name: content), in this order, as a Word or Excel file is."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as package:
+        for name, data in parts.items():
+            package.writestr(name, data)
+    return buffer.getvalue()
 
 
 def _create_postgres_database(server_url: str) -> tuple[str, str]:
@@ -305,3 +328,55 @@ def count_queries(db):
             sa.event.remove(db.engine, "before_cursor_execute", before)
 
     return counter
+
+
+@pytest.fixture
+def submitted_case(db):
+    """Submits a case to a call: `submitted_case(call, submitter, title, **fields)`; `fields` replace the
+    short placeholder answers (organisation, countries, data_kinds, summary, method, ...)."""
+    from gmgportal.cases import services as cases
+
+    def submit(call, submitter, title: str, **fields):
+        answers = {"organisation": "Statistics office", "countries": ["SEN"], "data_kinds": ["mobile_phone_records"],
+                   "summary": "Summary.", "method": "Method.", "innovation": "New.", "replication": "Anywhere.",
+                   "gender": "By sex.", "contact_email": submitter.email, "coauthors": [], **fields}
+        case = cases.create_submission(call, submitter, cases.SubmissionData(title=title, **answers))
+        cases.submit_case(case)
+        return case
+
+    return submit
+
+
+# --- the TWG1 programme from content/ and its people (programme and reports tests) -------------
+
+@pytest.fixture
+def twg1(db):
+    """The TWG1 programme (and the agencies) loaded from content/."""
+    from gmgportal.core.content import load_content
+    from gmgportal.programme.queries import get_group
+
+    load_content(CONTENT_DIR)
+    return get_group("twg1")
+
+
+@pytest.fixture
+def activity_by_ref(db, twg1):
+    from gmgportal.programme.models import Activity
+
+    def find(ref: str) -> Activity:
+        activities = db.session.scalars(sa.select(Activity)).all()
+        return next(a for a in activities if a.ref == ref)
+
+    return find
+
+
+@pytest.fixture
+def people(make_user, twg1):
+    """One user per role the programme cares about, by short name."""
+    return {
+        "iom": make_user("focal.iom@example.org", agency="IOM", name="IOM Focal Point"),
+        "iom2": make_user("second.iom@example.org", agency="IOM", name="Second IOM Focal Point"),
+        "unicef": make_user("focal.unicef@example.org", agency="UNICEF"),
+        "chair": make_user("chair@example.org", roles=(Role.CHAIR,), agency="UN/DESA", name="Chair"),
+        "reviewer": make_user("reviewer@example.org", roles=(Role.REVIEWER,), agency="OECD"),
+    }

@@ -9,25 +9,18 @@ import sqlalchemy as sa
 
 from gmgportal.core.attachments import (StoredFile, UploadRefused, allowed_kinds_hint, detect_kind, store_bytes,
                                         storage_root)
+from tests.conftest import zip_parts
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def _docx() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as z:
-        z.writestr("[Content_Types].xml", "<Types/>")
-        z.writestr("word/document.xml", "<w:document/>")
-    return buffer.getvalue()
+    return _package({"word/document.xml": "<w:document/>"}, zipfile.ZIP_STORED)
 
 
 def _xlsx() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as z:
-        z.writestr("[Content_Types].xml", "<Types/>")
-        z.writestr("xl/workbook.xml", "<workbook/>")
-    return buffer.getvalue()
+    return _package({"xl/workbook.xml": "<workbook/>"}, zipfile.ZIP_STORED)
 
 
 @pytest.mark.parametrize("data,kind", [
@@ -97,13 +90,9 @@ def test_sizes_round_up_so_a_file_over_a_limit_never_reads_as_equal():
 
 # --- DOCX and XLSX packages: zip bombs and damaged packages ---------------------
 
-def _package(parts: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression) as z:
-        z.writestr("[Content_Types].xml", "<Types/>")
-        for name, data in parts.items():
-            z.writestr(name, data)
-    return buffer.getvalue()
+def _package(parts: dict[str, bytes | str], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    """An Office package: [Content_Types].xml, then these parts."""
+    return zip_parts({"[Content_Types].xml": "<Types/>", **parts}, compression)
 
 
 def _declare_size(data: bytes, name: str, size: int) -> bytes:
@@ -157,11 +146,9 @@ def test_a_damaged_docx_is_refused_with_a_clear_message(db):
 def test_a_package_without_content_types_is_damaged():
     from gmgportal.core.attachments import check_office_package
 
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as z:
-        z.writestr("word/document.xml", "<w:document/>")
+    no_types = zip_parts({"word/document.xml": "<w:document/>"}, zipfile.ZIP_STORED)
     with pytest.raises(UploadRefused, match="The DOCX file is damaged"):
-        check_office_package(io.BytesIO(buffer.getvalue()), "docx")
+        check_office_package(io.BytesIO(no_types), "docx")
 
 
 def test_reading_a_part_stops_when_it_grows_past_its_declared_size():

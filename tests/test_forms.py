@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-import re
 
 import pytest
 import sqlalchemy as sa
@@ -15,6 +14,7 @@ from wtforms.validators import DataRequired, Optional
 import gmgportal
 from gmgportal.core.audit import AuditEvent
 from gmgportal.core.forms import PortalForm, field_is_optional, select_choices, strip_control_characters
+from tests.conftest import form_labels
 
 
 @pytest.mark.parametrize("typed, multiline, kept", [
@@ -105,26 +105,17 @@ def test_field_is_optional_follows_the_validators(app):
         assert not field_is_optional(form.kind)  # a choice is always made
 
 
-def _labels(html: str) -> dict[str, str]:
-    """Label (and legend) texts by their field id, whitespace collapsed."""
-    found = {}
-    for match in re.finditer(r'<label for="([^"]+)">(.*?)</label>|<legend>(.*?)</legend>', html, re.S):
-        text = re.sub(r"<[^>]+>", "", match.group(2) or match.group(3))
-        found[match.group(1) or text] = " ".join(text.split())
-    return found
-
-
 def test_forms_mark_optional_fields_and_leave_required_ones_unmarked(client, auth, make_user):
     from gmgportal.core.permissions import Role
 
     make_user("admin@example.org", roles=(Role.ADMIN,))
-    login_labels = _labels(client.get("/login").get_data(as_text=True))
+    login_labels = form_labels(client.get("/login").get_data(as_text=True))
     assert login_labels["email"] == "E-mail address" and login_labels["password"] == "Password"
     auth.login("admin@example.org")
     for path in ("/admin/users/new", "/admin/agencies/new", "/account/password", "/account"):
         html = client.get(path).get_data(as_text=True)
         assert "(required)" not in html, path
-    labels = _labels(client.get("/admin/users/new").get_data(as_text=True))
+    labels = form_labels(client.get("/admin/users/new").get_data(as_text=True))
     assert labels["name"] == "Full name" and labels["email"] == "E-mail address"
     assert labels["agency_id"] == "Agency" and labels["time_zone"] == "Time zone"
     assert labels["Roles (optional)"] == "Roles (optional)"

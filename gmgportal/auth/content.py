@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import sqlalchemy as sa
+from pydantic import EmailStr, Field
+
 from gmgportal.auth.models import Agency, AgencyKind, User
 from gmgportal.auth.passwords import hash_password
 from gmgportal.auth.services import get_agency_by_code, get_user_by_email, normalise_email, set_roles
-from pydantic import EmailStr, Field
-
 from gmgportal.core.content import (ContentError, content_digest, content_unchanged, get_or_add, read_yaml,
                                     register_content_loader, remember_content)
 from gmgportal.core.permissions import Role
@@ -35,6 +36,17 @@ class DemoUserRecord(ContentRecord):
 class DemoAccountsFile(ContentRecord):
     password: str = Field(min_length=10)
     users: list[DemoUserRecord]
+
+
+def agencies_by_code() -> dict[str, Agency]:
+    """The agencies loaded so far, by code: the other content files name agencies by their code."""
+    return {a.code: a for a in db.session.scalars(sa.select(Agency))}
+
+
+def unknown_agency(code: str, agencies: dict[str, Agency]) -> str:
+    """What a content file is told when it names an agency that agencies.yaml does not define."""
+    known = ", ".join(sorted(agencies)) or "none (agencies.yaml loads first)"
+    return f"unknown agency {code!r}; known agencies: {known}"
 
 
 def load_agencies(content_dir: Path, options: dict) -> str:

@@ -6,10 +6,13 @@ knows no feature; the home page only renders what it is given.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from flask import Flask, current_app
+
+from gmgportal.core.formatting import format_date
 
 
 @dataclass
@@ -29,6 +32,11 @@ class HomeSection:
     action_text: str | None = None
     action_url: str | None = None
     order: int = 100
+
+
+def due_phrase(due: dt.date, overdue: bool) -> str:
+    """An item's due date in the home page's words: "Due 13 May 2014", or "Was due ..." once overdue."""
+    return f"{'Was due' if overdue else 'Due'} {format_date(due)}"
 
 
 SectionProvider = Callable[[Any], Optional[HomeSection]]

@@ -8,6 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from gmgportal.extensions import db
+
 
 def utcnow() -> datetime:
     """The clock's now (column defaults call it): see core/clock.py."""
@@ -60,3 +62,16 @@ def enum_type(enum_class: type[enum.Enum], length: int = 30) -> sa.Enum:
     """Stored as its values in a VARCHAR on every database (no native ENUM to migrate)."""
     return sa.Enum(enum_class, native_enum=False, length=length,
                    values_callable=lambda members: [m.value for m in members])
+
+
+def link_table(name: str, left: tuple[str, str], right: tuple[str, str]) -> sa.Table:
+    """A many-to-many association table: `left` and `right` are (column, "table.id") pairs; the two
+    foreign keys (deleting either row deletes the link) make the primary key, and the right one has its
+    own index for lookups from that side (the key's index serves the left)."""
+    (left_column, left_target), (right_column, right_target) = left, right
+    return sa.Table(
+        name,
+        db.metadata,
+        sa.Column(left_column, sa.ForeignKey(left_target, ondelete="CASCADE"), primary_key=True),
+        sa.Column(right_column, sa.ForeignKey(right_target, ondelete="CASCADE"), primary_key=True, index=True),
+    )

@@ -64,8 +64,8 @@ def describe_error(error: dict) -> str:
     return f"'{field}': {error['msg']}"
 
 
-def _line_of(data: Any, loc: Iterable[Any]) -> int | None:
-    """The line of the innermost record on the error's path."""
+def line_of(data: Any, loc: Iterable[Any]) -> int | None:
+    """The line of the innermost record on the path `loc` into YAML data (an error's `loc`)."""
     line, node = getattr(data, "line", None), data
     for step in loc:
         try:
@@ -82,7 +82,7 @@ def validate_content(schema: type[M], data: Any, path: Path) -> M:
         return schema.model_validate(data)
     except ValidationError as invalid:
         error = invalid.errors()[0]
-        raise ContentError(path, _line_of(data, error["loc"]), describe_error(error)) from None
+        raise ContentError(path, line_of(data, error["loc"]), describe_error(error)) from None
 
 
 def validate_fields(schema: type[M], data: Any) -> M:

@@ -15,9 +15,11 @@ from typing import Any, Literal, Optional, Union
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from gmgportal.auth.content import agencies_by_code, unknown_agency
 from gmgportal.auth.models import Agency
 from gmgportal.core.content import (ContentError, content_digest, content_unchanged, read_yaml,
                                     register_content_loader, remember_content)
+from gmgportal.core.schemas import line_of
 from gmgportal.extensions import db
 from gmgportal.handbook.milestones import programme_milestone_due
 from gmgportal.handbook.models import Chapter, Handbook
@@ -78,19 +80,6 @@ class HandbookFile(_Strict):
         return self
 
 
-def _line_at(data: Any, loc: tuple) -> Optional[int]:
-    """The line of the innermost mapping on the path `loc` into the YAML data."""
-    line = getattr(data, "line", None)
-    node = data
-    for key in loc:
-        try:
-            node = node[key]
-        except (KeyError, IndexError, TypeError):
-            break
-        line = getattr(node, "line", None) or line
-    return line
-
-
 def _describe(error: dict) -> str:
     where = ".".join(str(part) for part in error["loc"])
     message = error["msg"].removeprefix("Value error, ")
@@ -104,22 +93,21 @@ def parse_handbook_file(path: Path, data: Any) -> HandbookFile:
         return HandbookFile.model_validate(data)
     except ValidationError as error:
         first = error.errors()[0]
-        raise ContentError(path, _line_at(data, first["loc"]), _describe(first)) from None
+        raise ContentError(path, line_of(data, first["loc"]), _describe(first)) from None
 
 
 class _Loader:
     def __init__(self, path: Path, data: Any, spec: HandbookFile) -> None:
         self.path, self.data, self.spec = path, data, spec
-        self.agencies = {a.code: a for a in db.session.scalars(sa.select(Agency))}
+        self.agencies = agencies_by_code()
 
     def error(self, loc: tuple, message: str) -> ContentError:
-        return ContentError(self.path, _line_at(self.data, loc), message)
+        return ContentError(self.path, line_of(self.data, loc), message)
 
     def agency(self, loc: tuple, code: str) -> Agency:
         agency = self.agencies.get(code)
         if agency is None:
-            known = ", ".join(sorted(self.agencies)) or "none (agencies.yaml loads first)"
-            raise self.error(loc, f"unknown agency {code!r}; known agencies: {known}")
+            raise self.error(loc, unknown_agency(code, self.agencies))
         return agency
 
     def text(self, key: str) -> str:

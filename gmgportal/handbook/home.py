@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import url_for
 
 from gmgportal.core.formatting import format_date
-from gmgportal.core.home import HomeItem, HomeSection, register_home_section
+from gmgportal.core.home import HomeItem, HomeSection, due_phrase, register_home_section
 from gmgportal.core.permissions import Role
 from gmgportal.handbook import queries, services
 from gmgportal.handbook.models import Chapter, is_handbook_editor
@@ -15,7 +15,7 @@ def _chapter_item(chapter: Chapter, on) -> HomeItem:
     if chapter.due_date is None:
         return HomeItem(f"Chapter {chapter.number}: {chapter.title}", url, chapter.status.label)
     overdue = chapter.is_overdue(on)
-    detail = f"{chapter.status.label}. {'Was due' if overdue else 'Due'} {format_date(chapter.due_date)}"
+    detail = f"{chapter.status.label}. {due_phrase(chapter.due_date, overdue)}"
     return HomeItem(f"Chapter {chapter.number}: {chapter.title}", url, detail,
                     tag="overdue" if overdue else "owed", tag_text="Overdue" if overdue else "Owed")
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from gmgportal.auth.models import Agency, User
 from gmgportal.core.attachments import StoredFile
 from gmgportal.core.audit import Auditable
-from gmgportal.core.models import LabelledEnum, TimestampMixin, UTCDateTime, enum_type, utcnow
+from gmgportal.core.models import LabelledEnum, TimestampMixin, UTCDateTime, enum_type, link_table, utcnow
 from gmgportal.core.permissions import Role, has_role
 from gmgportal.extensions import db
 
@@ -62,12 +62,7 @@ def allowed_steps(status: ChapterStatus) -> list[ChapterStatus]:
     return [to for (frm, to) in TRANSITIONS if frm is status]
 
 
-chapter_agency = sa.Table(
-    "handbook_chapter_agency",
-    db.metadata,
-    sa.Column("chapter_id", sa.ForeignKey("handbook_chapter.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("agency_id", sa.ForeignKey("agency.id", ondelete="CASCADE"), primary_key=True, index=True),
-)
+chapter_agency = link_table("handbook_chapter_agency", ("chapter_id", "handbook_chapter.id"), ("agency_id", "agency.id"))
 
 
 class Handbook(Auditable, TimestampMixin, db.Model):

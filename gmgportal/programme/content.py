@@ -14,6 +14,7 @@ from typing import Annotated, Optional
 import sqlalchemy as sa
 from pydantic import BeforeValidator, Field
 
+from gmgportal.auth.content import agencies_by_code, unknown_agency
 from gmgportal.auth.models import Agency
 from gmgportal.core.content import (ContentError, content_digest, content_unchanged, get_or_add, read_yaml,
                                     register_content_loader, remember_content)
@@ -102,7 +103,7 @@ class _File:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.base = path.parent
-        self.agencies = {a.code: a for a in db.session.scalars(sa.select(Agency))}
+        self.agencies = agencies_by_code()
         self.counts = {"outputs": 0, "activities": 0, "milestones": 0, "findings": 0}
 
     def error(self, record: ContentRecord, message: str) -> ContentError:
@@ -111,8 +112,7 @@ class _File:
     def agency(self, record: ContentRecord, code: str) -> Agency:
         agency = self.agencies.get(code)
         if agency is None:
-            known = ", ".join(sorted(self.agencies)) or "none (agencies.yaml loads first)"
-            raise self.error(record, f"unknown agency {code!r}; known agencies: {known}")
+            raise self.error(record, unknown_agency(code, self.agencies))
         return agency
 
     def text(self, record: ContentRecord, key: str, required: bool = False) -> str:

@@ -7,7 +7,7 @@ from flask import url_for
 
 from gmgportal.core import clock
 from gmgportal.core.formatting import format_date
-from gmgportal.core.home import HomeItem, HomeSection, register_home_section
+from gmgportal.core.home import HomeItem, HomeSection, due_phrase, register_home_section
 from gmgportal.core.permissions import Role
 from gmgportal.programme import queries
 from gmgportal.programme.models import Milestone
@@ -16,7 +16,7 @@ from gmgportal.programme.models import Milestone
 def _milestone_item(m: Milestone, on: dt.date) -> HomeItem:
     overdue = m.due_date < on
     return HomeItem(f"{m.activity.ref} {m.title}", url_for("programme.activity", activity_id=m.activity_id),
-                    f"{'Was due' if overdue else 'Due'} {format_date(m.due_date)}",
+                    due_phrase(m.due_date, overdue),
                     tag="overdue" if overdue else "due_soon", tag_text=None if overdue else "Due soon")
 
 

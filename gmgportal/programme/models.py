@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from gmgportal.auth.models import Agency, User
 from gmgportal.core.attachments import StoredFile
 from gmgportal.core.audit import Auditable
-from gmgportal.core.models import LabelledEnum, TimestampMixin, UTCDateTime, enum_type, utcnow
+from gmgportal.core.models import LabelledEnum, TimestampMixin, UTCDateTime, enum_type, link_table, utcnow
 from gmgportal.core.permissions import Role, has_role, is_member
 from gmgportal.extensions import db
 
@@ -53,19 +53,8 @@ def can_manage_programme(user: Any) -> bool:
     return has_role(user, Role.CHAIR)
 
 
-activity_partner = sa.Table(
-    "activity_partner",
-    db.metadata,
-    sa.Column("activity_id", sa.ForeignKey("activity.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("agency_id", sa.ForeignKey("agency.id", ondelete="CASCADE"), primary_key=True, index=True),
-)
-
-activity_theme = sa.Table(
-    "activity_theme",
-    db.metadata,
-    sa.Column("activity_id", sa.ForeignKey("activity.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("theme_id", sa.ForeignKey("theme.id", ondelete="CASCADE"), primary_key=True, index=True),
-)
+activity_partner = link_table("activity_partner", ("activity_id", "activity.id"), ("agency_id", "agency.id"))
+activity_theme = link_table("activity_theme", ("activity_id", "activity.id"), ("theme_id", "theme.id"))
 
 
 class WorkingGroup(Auditable, TimestampMixin, db.Model):

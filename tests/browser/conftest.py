@@ -28,8 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
-from tests.conftest import DEMO_PASSWORD, skip_or_fail
+from gmgportal.core.permissions import Role
+from tests.conftest import CONTENT_DIR, DEMO_PASSWORD, skip_or_fail
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -178,3 +180,65 @@ def screenshot():
         return path
 
     return take
+
+
+# --- data shared by several flows (listed before live_server in a test's parameters) ----------
+
+@pytest.fixture
+def everyone(db, runner, make_user):
+    result = runner.invoke(args=["gmg", "load-content"])
+    assert result.exit_code == 0, result.output
+    from gmgportal.auth.services import get_agency_by_code
+
+    return make_user("everyone@example.org", roles=tuple(Role), agency=get_agency_by_code("IOM"),
+                     name="Every Role")
+
+
+@pytest.fixture
+def samples(db, frozen_clock, everyone, make_user, submitted_case):
+    """A chapter with two versions and a compiled edition; a submitted case reviewed by `everyone`,
+    and an open assignment proposal: so every handbook and case table has rows."""
+    from gmgportal.cases import services as cases
+    from gmgportal.cases.models import AssignmentProposal, Recommendation
+    from gmgportal.handbook import services as handbook
+    from gmgportal.handbook.models import Chapter, Handbook
+    from gmgportal.jobs import run_job_inline, start_job
+
+    frozen_clock.freeze("2014-06-02")  # inside the call's window
+    chapter = db.session.scalar(sa.select(Chapter).order_by(Chapter.number))
+    writer = make_user(agency=chapter.lead_agency, name="Chapter Writer")
+    handbook.save_chapter_version(chapter, writer, "## Scope\n\nWhat the chapter covers.", "First draft", 0)
+    handbook.save_chapter_version(chapter, writer, "## Scope\n\nWhat the chapter covers, and why.", "", 1)
+    db.session.commit()
+    job = start_job("handbook_compile", everyone, {"handbook_id": db.session.scalar(sa.select(Handbook.id)),
+                                                   "mode": "latest"}, enqueue=False)
+    db.session.commit()
+    run_job_inline(job)
+
+    call = cases.get_call("egm-2014")
+    submitter = make_user(agency="ILO", name="Case Submitter")
+    case = submitted_case(call, submitter, "Mobile phone records for migration flows",
+                          summary="Call detail records measure migration.", method="Anonymised call records.",
+                          innovation="New source", replication="Any operator", gender="Sex from subscriber data")
+    assignment = cases.assign_reviewer(case, everyone)
+    cases.save_review(assignment, cases.ReviewData(
+        scores={c.id: c.max_score for c in call.criteria}, comments_for_authors="Clear and replicable.",
+        confidential_comments="A strong case.", recommendation=Recommendation.ACCEPT.value), submit=True)
+    proposal = AssignmentProposal(call_id=call.id, created_by_id=everyone.id, pairs=[[everyone.id, case.id, 0.5]],
+                                  summary={"total": 0.5, "greedy_total": 0.5})
+    db.session.add(proposal)
+    db.session.commit()
+    return {"chapter": chapter, "call": call, "case": case, "assignment": assignment, "proposal": proposal}
+
+
+@pytest.fixture
+def handbook_people(db, make_user):
+    """The outline from content/, two World Bank authors, the editor and the chair. Listed before live_server."""
+    from gmgportal.core.content import load_content
+
+    load_content(CONTENT_DIR)
+    db.session.commit()
+    make_user("author.wb@example.org", agency="World Bank", name="Wanda Bank")
+    make_user("second.wb@example.org", agency="World Bank", name="Walter Second")
+    make_user("editor@example.org", roles=(Role.HANDBOOK_EDITOR,), agency="UN/DESA", name="Edith Editor")
+    make_user("chair@example.org", roles=(Role.CHAIR,), agency="UN/DESA", name="Bela Hovy")

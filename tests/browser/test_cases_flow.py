@@ -210,7 +210,7 @@ def test_a_reviewer_declines_and_the_chair_picks_a_replacement(egm, app, db, mak
     from gmgportal.auth.services import get_user_by_email
     from gmgportal.cases import services
     from gmgportal.cases.services import save_reviewer_profile
-    from tests.browser.test_every_page import PHONE, check_layout
+    from tests.browser.layout import PHONE, check_layout
 
     olga = make_user("oecd.rev@example.org", roles=(Role.REVIEWER,), agency="OECD", name="Olga Petrova")
     save_reviewer_profile(olga, "mobile phone data, children", "")
@@ -267,7 +267,7 @@ def test_a_chair_who_reviews_a_case_sees_it_hidden_until_their_review_is_in(egm,
                                                                              login_as, check_a11y, screenshot):
     from gmgportal.auth.services import get_user_by_email
     from gmgportal.cases import services
-    from tests.browser.test_every_page import PHONE, check_layout
+    from tests.browser.layout import PHONE, check_layout
 
     carla = make_user("carla@example.org", roles=(Role.CHAIR, Role.REVIEWER), agency="OECD", name="Carla Chair")
     submitter = make_user("unicef.fp@example.org", roles=(Role.FOCAL_POINT,), agency="UNICEF", name="Uma Fp")

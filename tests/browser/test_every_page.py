@@ -3,58 +3,9 @@ scrolls sideways, no status tag or row name is cut, and scroll regions are Tab s
 only where they scroll."""
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 
-from gmgportal.core.permissions import Role
-
-PHONE = {"width": 360, "height": 740}
-DESKTOP = {"width": 1280, "height": 900}
-
-# Elements that must be seen whole: status tags, each table row's name, the timeline's bars
-# and markers. Returns those cut by the viewport or by a box that clips them (a scrolling table).
-CLIPPED_JS = """
-() => {
-  const cut = [];
-  const vw = document.documentElement.clientWidth;
-  const shown = el => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
-  const name = el => (el.textContent || el.getAttribute('class') || el.tagName).trim().slice(0, 40);
-  for (const el of document.querySelectorAll('.tag, tbody th[scope=row], svg.timeline .bar, svg.timeline .ms')) {
-    if (!shown(el) || el.closest('svg[aria-hidden=true], .timeline-legend')) continue;
-    const r = el.getBoundingClientRect();
-    if (r.left < -0.5 || r.right > vw + 0.5) {
-      cut.push(`${name(el)} (${Math.round(r.left)}..${Math.round(r.right)} of ${vw})`);
-      continue;
-    }
-    for (let box = el.parentElement; box && box !== document.body; box = box.parentElement) {
-      const style = getComputedStyle(box);
-      if (style.overflowX === 'visible') continue;
-      const b = box.getBoundingClientRect();
-      if (r.left < b.left - 0.5 || r.right > b.right + 0.5) { cut.push(`${name(el)} cut by ${box.className}`); break; }
-    }
-  }
-  return cut;
-}
-"""
-
-# Every table is the one table component (macros/ui.html data_table), so it works on a phone.
-COMPONENT_JS = """
-() => [...document.querySelectorAll('main table')].flatMap(table => {
-  const name = table.caption ? table.caption.textContent.trim() : table.className;
-  const bad = [];
-  if (!table.closest('[data-scroll-region]')) bad.push(`${name}: not made with data_table`);
-  if (table.querySelector('tbody td:not([colspan]):not([data-label])')) bad.push(`${name}: a cell without data-label`);
-  return bad;
-})
-"""
-
-# A scroll region that is a Tab stop must scroll, and one that scrolls must be a Tab stop.
-TAB_STOPS_JS = """
-() => [...document.querySelectorAll('[data-scroll-region]')].filter(el => el.offsetParent !== null)
-  .filter(el => (el.scrollWidth > el.clientWidth + 1) !== el.hasAttribute('tabindex'))
-  .map(el => `${el.getAttribute('aria-label') || el.getAttribute('aria-labelledby')}: `
-             + `scrolls ${el.scrollWidth > el.clientWidth + 1}, tab stop ${el.hasAttribute('tabindex')}`)
-"""
+from tests.browser.layout import DESKTOP, PHONE, check_layout
 
 
 def _reachable_paths(app, db, samples=None) -> list[str]:
@@ -105,72 +56,9 @@ def _reachable_paths(app, db, samples=None) -> list[str]:
     return paths
 
 
-@pytest.fixture
-def everyone(db, runner, make_user):
-    result = runner.invoke(args=["gmg", "load-content"])
-    assert result.exit_code == 0, result.output
-    from gmgportal.auth.services import get_agency_by_code
-
-    return make_user("everyone@example.org", roles=tuple(Role), agency=get_agency_by_code("IOM"),
-                     name="Every Role")
-
-
-@pytest.fixture
-def samples(db, frozen_clock, everyone, make_user):
-    """A chapter with two versions and a compiled edition; a submitted case reviewed by `everyone`,
-    and an open assignment proposal: so every handbook and case table has rows."""
-    from gmgportal.cases import services as cases
-    from gmgportal.cases.models import AssignmentProposal, Recommendation
-    from gmgportal.handbook import services as handbook
-    from gmgportal.handbook.models import Chapter, Handbook
-    from gmgportal.jobs import run_job_inline, start_job
-
-    frozen_clock.freeze("2014-06-02")  # inside the call's window
-    chapter = db.session.scalar(sa.select(Chapter).order_by(Chapter.number))
-    writer = make_user(agency=chapter.lead_agency, name="Chapter Writer")
-    handbook.save_chapter_version(chapter, writer, "## Scope\n\nWhat the chapter covers.", "First draft", 0)
-    handbook.save_chapter_version(chapter, writer, "## Scope\n\nWhat the chapter covers, and why.", "", 1)
-    db.session.commit()
-    job = start_job("handbook_compile", everyone, {"handbook_id": db.session.scalar(sa.select(Handbook.id)),
-                                                   "mode": "latest"}, enqueue=False)
-    db.session.commit()
-    run_job_inline(job)
-
-    call = cases.get_call("egm-2014")
-    submitter = make_user(agency="ILO", name="Case Submitter")
-    data = cases.SubmissionData(
-        title="Mobile phone records for migration flows", organisation="Statistics office", countries=["SEN"],
-        data_kinds=["mobile_phone_records"], summary="Call detail records measure migration.",
-        method="Anonymised call records.", innovation="New source", replication="Any operator",
-        gender="Sex from subscriber data", contact_email=submitter.email, coauthors=[])
-    case = cases.create_submission(call, submitter, data)
-    cases.submit_case(case)
-    assignment = cases.assign_reviewer(case, everyone)
-    cases.save_review(assignment, cases.ReviewData(
-        scores={c.id: c.max_score for c in call.criteria}, comments_for_authors="Clear and replicable.",
-        confidential_comments="A strong case.", recommendation=Recommendation.ACCEPT.value), submit=True)
-    proposal = AssignmentProposal(call_id=call.id, created_by_id=everyone.id, pairs=[[everyone.id, case.id, 0.5]],
-                                  summary={"total": 0.5, "greedy_total": 0.5})
-    db.session.add(proposal)
-    db.session.commit()
-    return {"chapter": chapter, "call": call, "case": case, "assignment": assignment, "proposal": proposal}
-
-
 def _shot_name(path: str, width: dict) -> str:
     slug = "".join(c if c.isalnum() else "-" for c in path.strip("/")) or "home"
     return f"every-{slug}-{width['width']}"
-
-
-def check_layout(page, path: str, width: dict) -> None:
-    """No sideways scroll, nothing important cut, Tab stops only on regions that scroll."""
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at {width['width']}px"
-    cut = page.evaluate(CLIPPED_JS)
-    assert not cut, f"{path} at {width['width']}px cuts: {cut}"
-    not_component = page.evaluate(COMPONENT_JS)
-    assert not not_component, f"{path}: {not_component}"
-    wrong = page.evaluate(TAB_STOPS_JS)
-    assert not wrong, f"{path} at {width['width']}px: {wrong}"
 
 
 def test_every_page_passes_axe_on_desktop_and_phone(app, db, everyone, samples, live_server, page, login_as,

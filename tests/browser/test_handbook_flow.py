@@ -12,17 +12,13 @@ import io
 import re
 import subprocess
 
-import pytest
-
 try:
     from playwright.sync_api import expect
 except ImportError:  # the `browser` fixture skips (or fails under CI) before `expect` is needed
     expect = None
 
-from gmgportal.core.permissions import Role
 from tests.browser.helpers import logout, visit
 
-CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
 WORD_DRAFT = """# Introduction
 
 Household surveys are the main source on return migration and on households with members abroad.[^1]
@@ -47,19 +43,6 @@ def _word_file(folder) -> bytes:
     out = folder / "chapter-3-world-bank.docx"
     pypandoc.convert_file(str(source), "docx", outputfile=str(out))
     return out.read_bytes()
-
-
-@pytest.fixture
-def handbook_people(db, make_user):
-    """The outline from content/, two World Bank authors, the editor and the chair. Listed before live_server."""
-    from gmgportal.core.content import load_content
-
-    load_content(CONTENT_DIR)
-    db.session.commit()
-    make_user("author.wb@example.org", agency="World Bank", name="Wanda Bank")
-    make_user("second.wb@example.org", agency="World Bank", name="Walter Second")
-    make_user("editor@example.org", roles=(Role.HANDBOOK_EDITOR,), agency="UN/DESA", name="Edith Editor")
-    make_user("chair@example.org", roles=(Role.CHAIR,), agency="UN/DESA", name="Bela Hovy")
 
 
 def test_handbook_from_a_word_draft_through_review_and_conflict_to_a_published_edition(

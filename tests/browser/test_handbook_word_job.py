@@ -11,7 +11,6 @@ except ImportError:  # the `browser` fixture skips (or fails under CI) before `e
     expect = None
 
 from tests.browser.helpers import logout, visit
-from tests.browser.test_handbook_flow import handbook_people  # noqa: F401 (a fixture)
 
 FIGURE_DRAFT = """# Introduction
 

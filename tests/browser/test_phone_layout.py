@@ -11,8 +11,7 @@ except ImportError:  # the `browser` fixture skips (or fails under CI) before `e
     expect = None
 
 from gmgportal.core.permissions import Role
-from tests.browser.test_every_page import CLIPPED_JS, PHONE, check_layout
-from tests.browser.test_every_page import everyone, samples  # noqa: F401 (fixtures used below)
+from tests.browser.layout import CLIPPED_JS, PHONE, check_layout
 
 TABLET = {"width": 700, "height": 900}
 SMALL_LAPTOP = {"width": 840, "height": 900}  # just above the 52rem switch

@@ -123,7 +123,7 @@ def test_chair_generates_edits_freezes_exports_and_publishes_and_a_member_reads_
 
 
 @pytest.fixture
-def call_data(reports_data, db, make_user):
+def call_data(reports_data, db, make_user, submitted_case):
     """Two cases submitted to the call for case studies (activity 1.2 (3)) and a review assigned."""
     import sqlalchemy as sa
 
@@ -133,13 +133,7 @@ def call_data(reports_data, db, make_user):
     call = db.session.scalar(sa.select(Call))
     made = []
     for title in ("Mobile phone records for migration flows", "Registers linked to the census"):
-        submitter = make_user(agency="ILO")
-        case = cases.create_submission(call, submitter, cases.SubmissionData(
-            title=title, organisation="Statistics office", countries=["SEN"], data_kinds=["censuses"],
-            summary="Summary.", method="Method.", innovation="New.", replication="Anywhere.", gender="By sex.",
-            contact_email=submitter.email, coauthors=[]))
-        cases.submit_case(case)
-        made.append(case)
+        made.append(submitted_case(call, make_user(agency="ILO"), title, data_kinds=["censuses"]))
     cases.assign_reviewer(made[0], make_user(roles=(Role.REVIEWER,), agency="IOM"))
     db.session.commit()
 

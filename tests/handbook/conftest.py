@@ -1,15 +1,14 @@
 """Fixtures for the handbook: the outline from content/, its people, and a form poster."""
 from __future__ import annotations
 
+import io
 import re
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from gmgportal.core.permissions import Role
-
-CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
+from tests.conftest import CONTENT_DIR
 
 
 @pytest.fixture
@@ -85,3 +84,81 @@ Labour force surveys carry a migration module in many countries.
 |---|---|
 | LFS | 40 |
 """
+
+
+# --- Word files and outside addresses (the DOCX import and images tests) ---------------------
+
+SOURCE = """# Introduction
+
+Household surveys count return migrants.[^1]
+
+## Modules
+
+- Labour force surveys
+    - with a migration module
+    - without one
+- Living standards surveys
+
+| Survey | Countries |
+|---|---|
+| LFS | 40 |
+
+![A red box](red.png)
+
+[^1]: Counted since the 2000 round.
+"""
+
+
+@pytest.fixture
+def make_docx(tmp_path):
+    """A DOCX written by pandoc from Markdown, with a small PNG next to it."""
+    import pypandoc
+    from PIL import Image
+
+    def make(markdown: str = SOURCE) -> bytes:
+        Image.new("RGB", (20, 10), (200, 0, 0)).save(tmp_path / "red.png")
+        (tmp_path / "in.md").write_text(markdown)
+        out = tmp_path / "out.docx"
+        pypandoc.convert_file(str(tmp_path / "in.md"), "docx", outputfile=str(out),
+                              extra_args=[f"--resource-path={tmp_path}"])
+        return out.read_bytes()
+
+    return make
+
+
+def upload_docx(client, auth, chapter, data: bytes, name: str = "chapter.docx", note: str = "", extra: dict | None = None):
+    path = f"/handbook/chapters/{chapter.id}/upload"
+    token = auth.csrf_token(path)
+    response = client.post(path, data={"file": (io.BytesIO(data), name), "note": note, "csrf_token": token,
+                                       **(extra or {})}, content_type="multipart/form-data")
+    # The test client spools a large body to a temporary file; close it whether or not the view read it.
+    response.request.environ["wsgi.input"].close()
+    return response
+
+
+@pytest.fixture
+def outside_server():
+    """A server on 127.0.0.1 that answers 404 and records every path asked of it (`.port`, `.hits`):
+    what must never be fetched points at it."""
+    import http.server
+    import threading
+    from types import SimpleNamespace
+
+    hits: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield SimpleNamespace(port=server.server_port, hits=hits)
+    finally:
+        server.shutdown()
+        server.server_close()

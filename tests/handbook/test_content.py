@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from gmgportal.core.content import ContentError, ContentVersion
 from gmgportal.handbook.content import load_handbook_file
 from gmgportal.handbook.models import Chapter, ChapterStatus, Handbook
-from tests.handbook.conftest import CONTENT_DIR
+from tests.conftest import CONTENT_DIR
 
 
 def counts(db):

@@ -15,7 +15,8 @@ from gmgportal.handbook.models import ChapterImage, ChapterStatus as S, ChapterV
 from gmgportal.jobs import run_job_inline
 from gmgportal.jobs.models import Job, JobState
 
-from .test_docx_import import SOURCE, _upload, _zip, make_docx  # noqa: F401 (make_docx is a fixture)
+from tests.conftest import zip_parts
+from tests.handbook.conftest import SOURCE, upload_docx
 
 JOB_BYTES = 20 * 1024  # of word/document.xml: SOURCE stays under it, LONG goes over
 LONG = SOURCE + "\n\n".join(f"Paragraph {i} on household surveys, censuses and registers of migrants, "
@@ -54,7 +55,7 @@ def test_a_small_file_is_imported_in_the_request(db, surveys, people, auth, clie
     data = make_docx()
     assert _document_size(data) < JOB_BYTES
     auth.login("author.wb@example.org")
-    response = _upload(client, auth, surveys, data)
+    response = upload_docx(client, auth, surveys, data)
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/handbook/chapters/{surveys.id}")
     assert _count(db, ChapterVersion) == 1 and _job(db) is None
 
@@ -63,7 +64,7 @@ def test_a_large_file_is_converted_by_a_job_with_progress(db, app, surveys, peop
     data = make_docx(LONG)
     assert _document_size(data) > JOB_BYTES
     auth.login("author.wb@example.org")
-    response = _upload(client, auth, surveys, data, note="Long draft")
+    response = upload_docx(client, auth, surveys, data, note="Long draft")
     job = _job(db)
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/jobs/{job.id}")
     assert _count(db, ChapterVersion) == 0 and len(_staged(app)) == 1  # nothing saved before the job runs
@@ -116,7 +117,7 @@ def test_a_damaged_file_fails_the_job_with_the_in_request_message_and_writes_not
     with pytest.raises(docx_import.DocxRefused) as in_request:
         docx_import.prepare_docx(path, "damaged.docx")
     auth.login("author.wb@example.org")
-    assert _upload(client, auth, surveys, data, "damaged.docx").status_code == 303
+    assert upload_docx(client, auth, surveys, data, "damaged.docx").status_code == 303
     job, _ = _run(_job(db))
     assert job.state is JobState.FAILED and job.error == in_request.value.message
     assert "damaged" in job.error
@@ -125,10 +126,10 @@ def test_a_damaged_file_fails_the_job_with_the_in_request_message_and_writes_not
 
 
 def test_a_zip_bomb_is_refused_in_the_request_and_by_the_job(db, surveys, people, auth, client, make_docx):
-    bomb = _zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>" + b" " * (JOB_BYTES * 2),
-                 "word/media/huge.bin": b"\0" * (40 * 1024 * 1024)})
+    bomb = zip_parts({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>" + b" " * (JOB_BYTES * 2),
+                      "word/media/huge.bin": b"\0" * (40 * 1024 * 1024)})
     auth.login("author.wb@example.org")
-    response = _upload(client, auth, surveys, bomb, "bomb.docx")
+    response = upload_docx(client, auth, surveys, bomb, "bomb.docx")
     assert response.status_code == 400 and "zip bomb" in response.get_data(as_text=True) and _job(db) is None
     # The job checks again what it is given (a file staged by an older release, or by hand).
     with unit_of_work():
@@ -155,7 +156,7 @@ def test_a_version_saved_meanwhile_is_kept_and_named_in_the_new_version_s_note(
     auth.login("author.wb@example.org")
     page = client.get(f"/handbook/chapters/{surveys.id}/upload").get_data(as_text=True)
     assert re.search(r'name="based_on"[^>]*value="1"', page)
-    assert _upload(client, auth, surveys, make_docx(LONG), extra={"based_on": "1"}).status_code == 303
+    assert upload_docx(client, auth, surveys, make_docx(LONG), extra={"based_on": "1"}).status_code == 303
     services.save_chapter_version(surveys, people["wb2"], "Version two, typed by a colleague meanwhile.", "", 1)
     db.session.commit()
     job, _ = _run(_job(db))
@@ -174,7 +175,7 @@ def test_the_fast_path_names_a_version_saved_meanwhile_too(db, surveys, people, 
     services.save_chapter_version(surveys, people["wb2"], "Version two.", "", 1)
     db.session.commit()
     auth.login("author.wb@example.org")
-    response = _upload(client, auth, surveys, make_docx(), extra={"based_on": "0"})
+    response = upload_docx(client, auth, surveys, make_docx(), extra={"based_on": "0"})
     assert response.status_code == 302
     version = db.session.scalar(sa.select(ChapterVersion).where(ChapterVersion.number == 3))
     assert "Versions 1 to 2 were saved after this upload was started from an empty chapter" in version.note
@@ -187,7 +188,7 @@ def test_the_job_refuses_a_chapter_submitted_meanwhile_and_writes_nothing(db, su
     services.save_chapter_version(surveys, people["wb"], "Version one.", "", 0)
     db.session.commit()
     auth.login("author.wb@example.org")
-    assert _upload(client, auth, surveys, make_docx(LONG), extra={"based_on": "1"}).status_code == 303
+    assert upload_docx(client, auth, surveys, make_docx(LONG), extra={"based_on": "1"}).status_code == 303
     services.move_chapter(surveys, people["wb2"], S.SUBMITTED)
     db.session.commit()
     job, _ = _run(_job(db))

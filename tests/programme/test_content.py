@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from gmgportal.core.content import ContentError, load_content
 from gmgportal.programme.models import Activity, Finding, Milestone, Objective, Output, Status, WorkingGroup
-from tests.programme.conftest import CONTENT_DIR
+from tests.conftest import CONTENT_DIR
 
 
 def counts(db):

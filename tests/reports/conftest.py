@@ -1,4 +1,5 @@
-"""Fixtures for progress reports: the programme's (TWG1 from content/, its people) and the seed report."""
+"""Fixtures for progress reports: the seed report, updates, the handbook's and the call's history (the TWG1
+programme and its people are in tests/conftest.py)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -6,9 +7,14 @@ import re
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+from gmgportal.cases import services as cases
+from gmgportal.cases.models import Call, Outcome
+from gmgportal.core.permissions import Role
+from gmgportal.handbook import services as handbook_services
+from gmgportal.handbook.models import Chapter, ChapterStatus
 from tests.conftest import skip_or_fail
-from tests.programme.conftest import activity_by_ref, people, twg1  # noqa: F401 (fixtures)
 
 SEED_NAME = Path("shared") / "seed" / "twg1-progress-report-2014-05.md"
 # The repository's parent holds shared/ (for a worktree under /work/wt/<name>, its parent's parent).
@@ -82,3 +88,52 @@ def freeze(client, auth, rid: int):
 def save_section(client, auth, rid: int, key: str, text: str, **extra):
     path = f"/reports/{rid}/sections/{key}"
     return client.post(path, data={"markdown": text, "csrf_token": token(auth, path), **extra})
+
+
+# --- the handbook's and the call's history (section 2 draws on them) -------------------------
+
+@pytest.fixture
+def writer(make_user, twg1, db):
+    """A focal point of the agency leading the handbook's first chapter."""
+    chapter = db.session.scalar(sa.select(Chapter).order_by(Chapter.number))
+    return make_user("writer@example.org", roles=(Role.FOCAL_POINT,), agency=chapter.lead_agency.code), chapter
+
+
+@pytest.fixture
+def handbook_history(db, writer, people, frozen_clock):
+    """Chapter 1: a first version (so drafting) on 10 May 2014, a second version and submitted on 20 June."""
+    user, chapter = writer
+    frozen_clock.freeze("2014-05-10")
+    handbook_services.save_chapter_version(chapter, user, "One two three four five.")  # starts drafting
+    db.session.commit()
+    frozen_clock.freeze("2014-06-20")
+    handbook_services.save_chapter_version(chapter, user, "One two three four five six seven eight.", based_on=1)
+    handbook_services.move_chapter(chapter, user, ChapterStatus.SUBMITTED)
+    db.session.commit()
+    return chapter
+
+
+@pytest.fixture
+def call_history(db, twg1, people, make_user, submitted_case, frozen_clock):
+    """Two cases submitted on 2 June 2014; one review done on 10 July, another left in draft; one case
+    accepted on 20 July, the other withdrawn."""
+    call = db.session.scalar(sa.select(Call))
+    frozen_clock.freeze("2014-06-02")
+    made = []
+    for title in ("Mobile phone records", "Border crossings from satellite images"):
+        made.append(submitted_case(call, make_user(roles=(Role.FOCAL_POINT,), agency="ILO"), title))
+    db.session.commit()
+    frozen_clock.freeze("2014-07-01")
+    reviewers = [make_user(roles=(Role.REVIEWER,), agency=code) for code in ("IOM", "UNICEF")]
+    assignments = [cases.assign_reviewer(made[0], r) for r in reviewers]
+    db.session.commit()
+    frozen_clock.freeze("2014-07-10")
+    scores = {c.id: c.max_score for c in call.criteria}
+    cases.save_review(assignments[0], cases.ReviewData(scores, recommendation="accept"), submit=True)
+    cases.save_review(assignments[1], cases.ReviewData(scores))
+    db.session.commit()
+    frozen_clock.freeze("2014-07-20")
+    cases.decide_case(made[0], Outcome.ACCEPT, "Welcome.", people["chair"])
+    cases.withdraw_case(made[1])
+    db.session.commit()
+    return call

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 import sqlalchemy as sa
 
-from gmgportal.cases import services as cases
 from gmgportal.cases.figures import call_figures
-from gmgportal.cases.models import Call, Outcome
-from gmgportal.core.permissions import Role
-from gmgportal.handbook import services as handbook_services
-from gmgportal.handbook.models import Chapter, ChapterStatus, Handbook
+from gmgportal.handbook.models import ChapterStatus, Handbook
 from gmgportal.programme.queries import Period
 from gmgportal.reports.assemble import assemble_report
 from gmgportal.reports.linked import handbook_figures
@@ -27,27 +22,6 @@ def activity_block(body: str, number: int) -> str:
     """The lines of activity (`number`) of output 1.2 in the highlights' Markdown."""
     block = body.split("- **Output 1.2:**")[1].split("- **Output 1.3:**")[0]
     return block.split(f"    - ({number}) ")[1].split("    - (")[0]
-
-
-@pytest.fixture
-def writer(make_user, twg1, db):
-    """A focal point of the agency leading the handbook's first chapter."""
-    chapter = db.session.scalar(sa.select(Chapter).order_by(Chapter.number))
-    return make_user("writer@example.org", roles=(Role.FOCAL_POINT,), agency=chapter.lead_agency.code), chapter
-
-
-@pytest.fixture
-def handbook_history(db, writer, people, frozen_clock):
-    """Chapter 1: a first version (so drafting) on 10 May 2014, a second version and submitted on 20 June."""
-    user, chapter = writer
-    frozen_clock.freeze("2014-05-10")
-    handbook_services.save_chapter_version(chapter, user, "One two three four five.")  # starts drafting
-    db.session.commit()
-    frozen_clock.freeze("2014-06-20")
-    handbook_services.save_chapter_version(chapter, user, "One two three four five six seven eight.", based_on=1)
-    handbook_services.move_chapter(chapter, user, ChapterStatus.SUBMITTED)
-    db.session.commit()
-    return chapter
 
 
 def test_handbook_figures_follow_its_history_as_of_the_end_date(db, twg1, handbook_history):
@@ -77,38 +51,6 @@ def test_highlights_carry_the_handbooks_figures_of_the_period_and_not_later_ones
     # Only the activity the handbook belongs to carries it.
     body = highlights_of(twg1, "2014-06-30")
     assert body.count("*Handbook, as of") == 1 and "*Handbook" not in activity_block(body, 2)
-
-
-@pytest.fixture
-def call_history(db, twg1, people, make_user, frozen_clock):
-    """Two cases submitted on 2 June 2014; one review done on 10 July, another left in draft; one case
-    accepted on 20 July, the other withdrawn."""
-    call = db.session.scalar(sa.select(Call))
-    frozen_clock.freeze("2014-06-02")
-    made = []
-    for title in ("Mobile phone records", "Border crossings from satellite images"):
-        submitter = make_user(roles=(Role.FOCAL_POINT,), agency="ILO")
-        case = cases.create_submission(call, submitter, cases.SubmissionData(
-            title=title, organisation="Statistics office", countries=["SEN"], data_kinds=["mobile_phone_records"],
-            summary="Summary.", method="Method.", innovation="New.", replication="Anywhere.", gender="By sex.",
-            contact_email=submitter.email, coauthors=[]))
-        cases.submit_case(case)
-        made.append(case)
-    db.session.commit()
-    frozen_clock.freeze("2014-07-01")
-    reviewers = [make_user(roles=(Role.REVIEWER,), agency=code) for code in ("IOM", "UNICEF")]
-    assignments = [cases.assign_reviewer(made[0], r) for r in reviewers]
-    db.session.commit()
-    frozen_clock.freeze("2014-07-10")
-    scores = {c.id: c.max_score for c in call.criteria}
-    cases.save_review(assignments[0], cases.ReviewData(scores, recommendation="accept"), submit=True)
-    cases.save_review(assignments[1], cases.ReviewData(scores))
-    db.session.commit()
-    frozen_clock.freeze("2014-07-20")
-    cases.decide_case(made[0], Outcome.ACCEPT, "Welcome.", people["chair"])
-    cases.withdraw_case(made[1])
-    db.session.commit()
-    return call
 
 
 def test_call_figures_count_only_what_was_done_by_the_end_of_the_day(db, call_history):

@@ -9,7 +9,6 @@ import pytest
 from gmgportal.core.permissions import Role
 from gmgportal.programme.sampledata import create_sample_programme
 from tests.reports.conftest import freeze, generate, report_id, save_section
-from tests.reports.test_report_linked import call_history, handbook_history, writer  # noqa: F401 (fixtures)
 
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 

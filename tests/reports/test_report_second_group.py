@@ -11,7 +11,7 @@ from gmgportal.programme.models import Status
 from gmgportal.programme.queries import Period, get_group
 from gmgportal.reports.assemble import assemble_report
 from gmgportal.reports.render import ReportDocument, report_markdown
-from tests.programme.conftest import CONTENT_DIR
+from tests.conftest import CONTENT_DIR
 
 SECOND_GROUP = """
 group:
