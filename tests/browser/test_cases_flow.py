@@ -41,6 +41,13 @@ def egm(db, make_user, frozen_clock):
     db.session.commit()
 
 
+
+def open_own_review(page, live_server, login_as, email: str, case: str = "Case 1") -> None:
+    """Log in as a reviewer and open their review of the case from their list."""
+    login_as(page, live_server, email)
+    page.goto(f"{live_server.url}/cases/reviews")
+    page.get_by_role("link", name=re.compile(f"^{case}")).click()
+
 def test_call_from_registration_to_decision(egm, app, db, live_server, page, login_as, check_a11y, screenshot,
                                             queue_worker, tmp_path):
     # An outside submitter registers and confirms the address.
@@ -125,9 +132,7 @@ def test_call_from_registration_to_decision(egm, app, db, live_server, page, log
 
     # Two reviewers submit; the third sees their reviews only after submitting.
     for email, score, words in (("ilo.rev@example.org", "4", "Solid method."), ("wb.rev@example.org", "5", "Great.")):
-        login_as(page, live_server, email)
-        page.goto(f"{live_server.url}/cases/reviews")
-        page.get_by_role("link", name=re.compile("^Case 1")).click()
+        open_own_review(page, live_server, login_as, email)
         for select in page.locator("select[name^=score_]").all():
             select.select_option(index=2)
         page.get_by_label("Recommendation").select_option("accept")
@@ -225,9 +230,7 @@ def test_a_reviewer_declines_and_the_chair_picks_a_replacement(egm, app, db, mak
         services.assign_reviewer(case, get_user_by_email(email))
     db.session.commit()
 
-    login_as(page, live_server, "ilo.rev@example.org")
-    page.goto(f"{live_server.url}/cases/reviews")
-    page.get_by_role("link", name=re.compile("^Case 1")).click()
+    open_own_review(page, live_server, login_as, "ilo.rev@example.org")
     page.get_by_role("link", name="Declare a conflict of interest instead").click()
     visit(page, check_a11y, screenshot, "cases-declare-conflict", "Declare a conflict of interest")
     page.get_by_label("Reason").fill("I advised the team that collected these data.")
