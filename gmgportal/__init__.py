@@ -13,6 +13,9 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     config_class.validate()
     app = Flask(__name__, template_folder="../templates", instance_relative_config=False)
     app.config.from_object(config_class)
+    from gmgportal.core.sqlite import make_database_folder
+
+    make_database_folder(app.config["SQLALCHEMY_DATABASE_URI"])
     register_proxy_fix(app)
     register_url_rules(app)
     register_extensions(app)

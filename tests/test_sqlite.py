@@ -52,3 +52,11 @@ def test_two_processes_writing_at_once_do_not_fail_with_database_is_locked(app, 
     from gmgportal.auth.models import Agency
 
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Agency)) == 120
+
+
+def test_a_new_database_folder_is_made_so_the_first_upgrade_can_open_the_file(tmp_path):
+    from gmgportal import create_app
+
+    folder = tmp_path / "new" / "instance"
+    create_app(make_config(f"sqlite:///{folder / 'gmgportal.db'}", tmp_path / "uploads"))
+    assert folder.is_dir()

@@ -12,13 +12,22 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 BUSY_TIMEOUT_MS = 30_000
 _writes: ContextVar[bool] = ContextVar("gmg_sqlite_writes", default=True)
+
+
+def make_database_folder(database_uri: str) -> None:
+    """A SQLite file's folder is made if missing (a fresh checkout, or GMG_INSTANCE_DIR pointing to a new
+    folder), so the first `flask db upgrade` does not fail with "unable to open database file"."""
+    url = make_url(database_uri)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
 def configure_sqlite_engine(engine: Engine) -> None:
