@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 import sqlalchemy as sa
-from pydantic import Field
+from pydantic import Field, field_validator
 from sqlalchemy.orm import selectinload
 
 from gmgportal.auth.models import User
@@ -187,10 +187,6 @@ class ManageFilters(QueryFilters):
     q: str = Field("", max_length=100)
     needs: bool = False
 
-    def as_args(self) -> dict[str, str]:
-        """As query arguments for the page links, with the checkbox's own value (`needs=1`)."""
-        return {key: "1" if key == "needs" else value for key, value in super().as_args().items()}
-
 
 def managed_cases(call: Call, filters: ManageFilters, viewer=None, per_page: int = 50) -> "Page":
     """One page of the call's submitted cases in case order, with their reviewer counts: a fixed number of
@@ -248,18 +244,21 @@ class Page:
         return self.page + 1
 
 
-@dataclass
-class RankingFilters:
-    disagreement: bool = False
-    decision: str = ""  # "", "undecided", or an Outcome value
-    text: str = ""
+class RankingFilters(QueryFilters):
+    """The ranking's filters (`?q=census&decision=undecided&disagreement=1&page=2`); a value the page
+    cannot use is a 400 page that names it, as on every filtered page."""
 
+    q: str = Field("", max_length=100)
+    decision: str = ""  # "", "undecided", or an Outcome value
+    disagreement: bool = False
+
+    @field_validator("decision")
     @classmethod
-    def parse(cls, args) -> "RankingFilters":
-        decision = args.get("decision", "")
-        if decision not in {"", "undecided", *(o.value for o in Outcome)}:
-            decision = ""
-        return cls(args.get("disagreement") == "1", decision, args.get("q", "").strip()[:100])
+    def _known_decision(cls, value: str) -> str:
+        allowed = ("undecided", *(o.value for o in Outcome))
+        if value and value not in allowed:
+            raise ValueError(f"the decision must be one of {', '.join(allowed)}")
+        return value
 
     def where(self, query, agg):
         """`query` (see `_ranked`) narrowed to the rows these filters keep."""
@@ -271,14 +270,9 @@ class RankingFilters:
             query = query.where(Decision.outcome.is_(None))
         elif self.decision:
             query = query.where(Decision.outcome == Outcome(self.decision))
-        if self.text:
-            query = query.where(sa.func.lower(Submission.title).contains(self.text.lower(), autoescape=True))
+        if self.q:
+            query = query.where(sa.func.lower(Submission.title).contains(self.q.lower(), autoescape=True))
         return query
-
-    def as_args(self) -> dict:
-        args = {"disagreement": "1" if self.disagreement else None, "decision": self.decision or None,
-                "q": self.text or None}
-        return {k: v for k, v in args.items() if v}
 
 
 HIDDEN_NOTE = "Hidden: you review this case and have not submitted your review"

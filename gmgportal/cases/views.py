@@ -541,9 +541,9 @@ def _proposal_view(found: AssignmentProposal) -> dict:
 def ranking(slug: str):
     _require_chair()
     call = _call_or_404(slug)
-    filters = results.RankingFilters.parse(request.args)
+    filters = parse_filters(results.RankingFilters, request.args)
     sort = Sort.parse(request.args, results.RANKING_SORTS, default="mean", default_descending=True)
-    page = results.ranked_results(call, filters, sort, current_user, page=request.args.get("page", 1, type=int) or 1)
+    page = results.ranked_results(call, filters, sort, current_user, page=filters.page)
     return render_template("cases/ranking.html", call=call, rows=page.items, page=page, sort=sort, filters=filters,
                            args=request.args.to_dict(), form=DecisionForm(), accepted=results.accepted_count(call),
                            criteria=call.criteria, outcomes=list(Outcome), hidden_note=results.HIDDEN_NOTE)
@@ -553,7 +553,7 @@ def ranking(slug: str):
 def export_ranking(slug: str, fmt: str):
     _require_chair()
     call = _call_or_404(slug)
-    filters = results.RankingFilters.parse(request.args)
+    filters = parse_filters(results.RankingFilters, request.args)
     sort = Sort.parse(request.args, results.RANKING_SORTS, default="mean", default_descending=True)
     table = results.ranking_table(call, results.ranked_results(call, filters, sort, current_user).items)
     name = f"{call.slug}-ranking-{services.today().isoformat()}.{fmt}"

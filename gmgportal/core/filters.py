@@ -31,7 +31,9 @@ class QueryFilters(BaseModel):
     def as_args(self) -> dict[str, str]:
         """The filters as query arguments (by their URL names), without the page: for links and exports."""
         values = self.model_dump(by_alias=True, exclude={"page"}, exclude_none=True, mode="json")
-        return {key: str(value) for key, value in values.items() if value not in ("", None, False)}
+        # A ticked checkbox is sent as "1" (its value in the forms).
+        return {key: "1" if value is True else str(value) for key, value in values.items()
+                if value not in ("", None, False)}
 
     @property
     def active(self) -> bool:

@@ -193,6 +193,17 @@ def test_chair_ranks_exports_with_every_review_formula_safe(client, auth, call, 
     assert case.title not in filtered
 
 
+
+@pytest.mark.parametrize("query", ["page=0", "page=abc", "decision=maybe", "disagreement=perhaps",
+                                   "q=" + "x" * 101])
+def test_ranking_and_its_downloads_refuse_a_filter_they_cannot_use(client, auth, call, chair, query):
+    auth.login(chair.email)
+    for path in ("ranking", "ranking.csv"):
+        response = client.get(f"/cases/{call.slug}/{path}?{query}")
+        assert response.status_code == 400, (path, query)
+        assert "This address has a filter the portal cannot use" in response.get_data(as_text=True)
+    assert client.get(f"/cases/{call.slug}/ranking?decision=undecided&disagreement=1&q=x").status_code == 200
+
 def test_ranking_page_query_count_does_not_grow(client, auth, call, chair, make_case, make_reviewer, assign,
                                                 count_queries, db):
     auth.login(chair.email)
@@ -315,9 +326,9 @@ def test_ranking_filters_sorts_and_pages_in_the_database(client, auth, call, cha
     page = results.ranked_results(call, everything, by_title, page=2)
     assert (page.total, page.pages, len(page.items)) == (54, 2, 4)
     assert results.ranked_results(call, everything, by_title, page=9).page == 2  # past the end: the last page
-    found = results.ranked_results(call, results.RankingFilters(text="100%"), by_title).items
+    found = results.ranked_results(call, results.RankingFilters(q="100%"), by_title).items
     assert [r.case.id for r in found] == [odd.id]  # % and _ are literal, not wildcards
-    assert not results.ranked_results(call, results.RankingFilters(text="100%x"), by_title).items
+    assert not results.ranked_results(call, results.RankingFilters(q="100%x"), by_title).items
     undecided = results.ranked_results(call, results.RankingFilters(decision="undecided"), by_title)
     assert undecided.total == 53 and results.accepted_count(call) == 1
     auth.login(chair.email)
