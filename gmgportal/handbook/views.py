@@ -7,9 +7,11 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
+from pydantic import Field
 
 from gmgportal.core.attachments import send_attachment, send_stored_file
 from gmgportal.core.errors import Refused, abort_with
+from gmgportal.core.filters import OptionalId, QueryFilters, parse_filters
 from gmgportal.core.forms import select_choices, show_refusal
 from gmgportal.core.pagecache import cacheable
 from gmgportal.core.permissions import authorize, is_member
@@ -105,13 +107,27 @@ def version(chapter_id: int, number: int):
                            image_ids=queries.chapter_image_ids(chapter))
 
 
+class VersionPair(QueryFilters):
+    """The two versions a difference page compares (`?from=2&to=5`); the last two when not given."""
+
+    old: OptionalId = Field(None, alias="from")
+    new: OptionalId = Field(None, alias="to")
+
+
+class CommentTarget(QueryFilters):
+    """Where a new comment goes: a reply to a comment (`?reply_to=12`), or a paragraph (`?paragraph=3`)."""
+
+    reply_to: OptionalId = None
+    paragraph: int = Field(0, ge=0, le=100_000)
+
+
 @bp.get("/chapters/<int:chapter_id>/diff")
 @cacheable
 def diff(chapter_id: int):
     chapter = _chapter_or_404(chapter_id)
     latest = chapter.latest_version_number
-    old_number = request.args.get("from", max(latest - 1, 1), type=int)
-    new_number = request.args.get("to", latest, type=int)
+    chosen = parse_filters(VersionPair, request.args)
+    old_number, new_number = chosen.old or max(latest - 1, 1), chosen.new or latest
     old, new = services.get_version(chapter, old_number), services.get_version(chapter, new_number)
     if old is None or new is None:
         abort_with(404, f"Chapter {chapter.number} has versions 1 to {latest}: choose two of them.")
@@ -246,7 +262,7 @@ def new_comment(chapter_id: int):
     form = CommentForm()
     form.paragraph.choices = select_choices((i, f"Paragraph {i + 1}: {_short(p)}") for i, p in enumerate(paragraphs))
     if not form.is_submitted():
-        form.paragraph.data = parent.paragraph_index if parent else request.args.get("paragraph", 0, type=int)
+        form.paragraph.data = parent.paragraph_index if parent else parse_filters(CommentTarget, request.args).paragraph
     if parent is not None:
         form.paragraph.data = parent.paragraph_index
     status = 200
@@ -271,7 +287,7 @@ def new_comment(chapter_id: int):
 
 
 def _parent_comment(chapter: Chapter) -> ChapterComment | None:
-    parent_id = request.args.get("reply_to", type=int)
+    parent_id = parse_filters(CommentTarget, request.args).reply_to
     if parent_id is None:
         return None
     parent = db.session.get(ChapterComment, parent_id)

@@ -305,3 +305,16 @@ def test_the_commenter_is_told_which_mentions_reached_nobody(db, surveys, people
     assert "Your comment is added." in html
     assert "No e-mail went to @focal.iom, @nobody: nobody of that name reads this chapter" in html
     assert [m["To"] for m in mail_outbox] == ["editor@example.org"]
+
+
+@pytest.mark.parametrize("address", ["diff?from=abc", "diff?to=0", "diff?from=99999999999",
+                                     "comments/new?reply_to=99999999999", "comments/new?reply_to=x",
+                                     "comments/new?paragraph=-1"])
+def test_a_version_or_comment_address_it_cannot_use_is_a_400_page(db, surveys, people, auth, client, address):
+    services.save_chapter_version(surveys, people["wb"], SAMPLE_TEXT, "", 0)
+    db.session.commit()
+    auth.login("editor@example.org")
+    response = client.get(f"/handbook/chapters/{surveys.id}/{address}")
+    assert response.status_code == 400, address
+    assert "This address has a filter the portal cannot use" in response.get_data(as_text=True)
+    assert client.get(f"/handbook/chapters/{surveys.id}/diff?from=1&to=1").status_code == 200
