@@ -5,7 +5,8 @@ import datetime as dt
 
 from wtforms import (EmailField, MultipleFileField, PasswordField, SelectField, SelectMultipleField, StringField,
                      SubmitField, TextAreaField, TimeField)
-from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import (DataRequired, Email, EqualTo, InputRequired, Length, NumberRange, Optional,
+                                ValidationError)
 
 from gmgportal.auth.forms import strong_enough
 from gmgportal.cases.models import Outcome, Recommendation
@@ -169,5 +170,7 @@ class SessionForm(PortalForm):
 
 
 class PlaceForm(PortalForm):
-    submission_id = SelectField("Accepted case", coerce=int)
+    # The choices are the cases still to place; another one is answered by the service's refusal (409).
+    submission_id = SelectField("Accepted case", coerce=int, validate_choice=False,
+                                validators=[NumberRange(1, 2**31 - 1, "Choose an accepted case to place.")])
     submit = SubmitField("Place in this session")

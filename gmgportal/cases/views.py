@@ -712,10 +712,9 @@ def place_case(slug: str, session_id: int):
     if session is None or session.meeting.call_id != call.id:
         abort_with(404, "There is no such session in this meeting.")
     form = PlaceForm()
-    form.submission_id.choices = select_choices((s.id, s.title) for s in meetings.accepted_unplaced(call))
-    submission = services.get_submission(request.form.get("submission_id", 0, type=int))
-    if not form.validate_on_submit() and submission is None:
+    if not form.validate_on_submit():
         abort_with(400, "Choose an accepted case to place.")
+    submission = services.get_submission(form.submission_id.data)
     if submission is None:
         abort_with(404, "There is no such case.")
     with attempt():

@@ -40,6 +40,12 @@ def test_chair_builds_the_agenda_with_accepted_cases_in_order(client, auth, call
     again = client.post(f"{page}/sessions/{session_id}/place", data={
         "submission_id": first.id, "csrf_token": auth.csrf_token(page)})
     assert again.status_code == 409
+    for bad in ("", "x", "0", "99999999999"):
+        response = client.post(f"{page}/sessions/{session_id}/place", data={
+            "submission_id": bad, "csrf_token": auth.csrf_token(page)})
+        assert response.status_code == 400 and "Choose an accepted case" in response.get_data(as_text=True), bad
+    assert client.post(f"{page}/sessions/{session_id}/place", data={
+        "submission_id": 4242, "csrf_token": auth.csrf_token(page)}).status_code == 404
     slot = db.session.scalar(sa.select(SessionSlot).where(SessionSlot.submission_id == second.id))
     assert client.post(f"{page}/slots/{slot.id}/move", data={"direction": "up", "csrf_token": auth.csrf_token(page)}).status_code == 302
     html = client.get(page).get_data(as_text=True)
