@@ -34,7 +34,7 @@ def _grow(chapter, writer, editor, versions: int, comments: int) -> None:
 def _measure(client, path: str, mode: str) -> tuple[float, float, int]:
     """mode: "cold" (page and Markdown caches empty: the first view in a fresh process), "rendered" (the
     page rendered, its paragraphs' HTML known: a view after any write), "cached" (from the page cache)."""
-    from gmgportal.core.markdown import _render_cached
+    from gmgportal.core.markdown import forget_rendered
     from gmgportal.extensions import db
     from gmgportal.handbook.models import _render_chapter
 
@@ -52,7 +52,7 @@ def _measure(client, path: str, mode: str) -> tuple[float, float, int]:
             if mode != "cached":
                 cache.clear()
             if mode == "cold":
-                _render_cached.cache_clear()
+                forget_rendered()
                 _render_chapter.cache_clear()
             statements.clear()
             started = time.perf_counter()

@@ -44,7 +44,7 @@ def run() -> list[str]:
     from gmgportal.programme.sampledata import create_sample_programme
     from gmgportal.reports.assemble import assemble_report
     from gmgportal.reports.exports import report_docx, report_pdf
-    from gmgportal.reports.markup import forget_rendered
+    from gmgportal.core.markdown import forget_rendered
     from gmgportal.reports.render import ReportDocument
     from gmgportal.reports.services import generate_report
 

@@ -1,8 +1,8 @@
 """Markdown for user text: render, then sanitise, always in that order."""
 from __future__ import annotations
 
+import hashlib
 import re
-from functools import lru_cache
 from typing import Callable, Optional
 from urllib.parse import unquote
 
@@ -10,6 +10,8 @@ import cmarkgfm
 import nh3
 from cmarkgfm.cmark import Options
 from markupsafe import Markup
+
+from gmgportal.core.pagecache import PageCache
 
 ALLOWED_TAGS = {
     "a", "abbr", "blockquote", "br", "code", "del", "em", "h2", "h3", "h4", "h5", "h6",
@@ -30,13 +32,10 @@ _ATTRIBUTE = re.compile(r'([\w-]+)="([^"]*)"')
 ImageRule = Callable[[str], bool]
 
 
-CACHED_TEXT_CHARS = 5_000  # rendered texts up to this length are kept (per process, most recent first):
-# a paragraph or a comment; at most 2,048 of them, so a few tens of MB at worst
-
-
-@lru_cache(maxsize=2048)
-def _render_cached(text: str) -> Markup:
-    return _render(text, None)
+CACHED_TEXT_CHARS = 5_000  # the handbook keeps its rendered paragraphs up to this length (handbook/models.py)
+# Rendered texts are kept per process by their digest (the same text always gives the same HTML, and
+# pages re-show the same paragraphs, comments and report sections), in a bounded memory.
+_rendered = PageCache(max_entries=2048, max_bytes=64 * 1024 * 1024, max_entry_bytes=16 * 1024 * 1024)
 
 
 def render_markdown(text: str | None, images: Optional[ImageRule] = None) -> Markup:
@@ -49,9 +48,19 @@ def render_markdown(text: str | None, images: Optional[ImageRule] = None) -> Mar
     """
     if not text:
         return Markup("")
-    if images is None and len(text) <= CACHED_TEXT_CHARS:
-        return _render_cached(text)  # the same text always gives the same HTML: pages re-show many
-    return _render(text, images)
+    if images is not None:
+        return _render(text, images)
+    key = ("markdown", hashlib.sha256(text.encode("utf-8")).hexdigest())
+    html = _rendered.get(key)
+    if html is None:
+        html = str(_render(text, None))
+        _rendered.put(key, html)
+    return Markup(html)
+
+
+def forget_rendered() -> None:
+    """Empty the memory of rendered texts (the benches measure a first view with it)."""
+    _rendered.clear()
 
 
 def markdown_html(text: str, *, footnotes: bool = False) -> str:

@@ -19,7 +19,6 @@ from gmgportal.programme.queries import Period
 from gmgportal.reports import services
 from gmgportal.reports.assemble import SECTION_TITLES
 from gmgportal.reports.exports import EXPORT_TASK, FORMATS, file_stem
-from gmgportal.reports.markup import section_markup
 from gmgportal.programme.forms import DATE_HINT, MARKDOWN_HINT
 from gmgportal.reports.forms import GenerateForm, PublishForm, SectionForm
 from gmgportal.reports.models import Report, can_manage_reports
@@ -103,8 +102,8 @@ def show(report_id: int):
                            picture=Markup('<img src="{}" alt="{}" class="chart">').format(
                                url_for("reports.chart_svg", report_id=report.id), chart_description(figures))
                            if figures else None,
-                           sections=[(s, section_markup(s.body)) for s in content.sections],
-                           header=section_markup(content.document.header),
+                           sections=[(s, render_markdown(s.body)) for s in content.sections],
+                           header=render_markdown(content.document.header),
                            confirm=ConfirmForm(), publish_form=PublishForm(obj=report))
 
 
